@@ -1,0 +1,201 @@
+#include "app.hpp"
+#include "interrupt.hpp"
+
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+#include <filesystem>
+#include <map>
+
+#include "task/text.hpp"
+#include "task/version.hpp"
+
+namespace cli {
+
+std::string Command::path() const {
+  std::string out;
+  for (const auto& word : words) out += (out.empty() ? "" : " ") + word;
+  return out;
+}
+
+std::vector<Flag> global_flags(Globals& g) {
+  return {
+      {"-C", "DIR", "Run as if task was started in DIR", &g.dir, {}, Complete::directory},
+      {"-o,--output", "FORMAT", "Output format: table for people, json or yaml for programs", &g.output,
+       {"table", "json", "yaml"}, Complete::choices},
+      {"-q,--quiet", "", "Print only data and errors: no progress, notes or hints", &g.quiet},
+      {"-v,--verbose", "", "Print more detail on what task is doing", &g.verbose},
+      {"--no-color", "", "Never colour the output (also: NO_COLOR, TERM=dumb)", &g.no_color},
+  };
+}
+
+namespace {
+
+void bind(CLI::App& app, const Flag& flag) {
+  std::visit(
+      [&](auto* target) {
+        using T = std::remove_pointer_t<decltype(target)>;
+        CLI::Option* opt = nullptr;
+        if constexpr (std::is_same_v<T, bool>) {
+          opt = app.add_flag(flag.names, *target, flag.help);
+        } else if constexpr (std::is_same_v<T, std::vector<std::string>>) {
+          opt = app.add_option(flag.names, *target, flag.help)->allow_extra_args(false);
+        } else {
+          opt = app.add_option(flag.names, *target, flag.help);
+        }
+        if (!flag.value_name.empty()) opt->type_name(flag.value_name);
+        if (!flag.choices.empty()) opt->check(CLI::IsMember(flag.choices));
+      },
+      flag.target);
+}
+
+void bind(CLI::App& app, const Positional& arg) {
+  std::visit(
+      [&](auto* target) {
+        using T = std::remove_pointer_t<decltype(target)>;
+        if constexpr (std::is_same_v<T, bool>) {
+          app.add_flag(arg.name, *target, arg.help);
+        } else {
+          auto* opt = app.add_option(arg.name, *target, arg.help)->type_name("");
+          if (arg.required) opt->required();
+        }
+      },
+      arg.target);
+}
+
+std::string examples_footer(const Command& command) {
+  if (command.examples.empty()) return {};
+  std::string out = "Examples:\n";
+  for (const auto& ex : command.examples) {
+    out += "  $ " + ex.command + "\n";
+    if (!ex.explanation.empty()) out += "    " + ex.explanation + "\n";
+  }
+  return out;
+}
+
+bool color_allowed(const Globals& g, const task::Environment& env, int fd) {
+  if (g.no_color || env.contains("NO_COLOR")) return false;
+  auto term = env.find("TERM");
+  if (term != env.end() && term->second == "dumb") return false;
+  return isatty(fd) == 1;
+}
+
+Format parse_format(const std::string& name) {
+  if (name == "json") return Format::json;
+  if (name == "yaml") return Format::yaml;
+  return Format::table;
+}
+
+}  // namespace
+
+int run_app(int argc, char** argv, char** envp) {
+  Commands commands = all_commands();
+  Context ctx;
+  ctx.env = task::capture_environment(envp);
+
+  CLI::App app{"task: build, schedule, run and observe scheduled tasks", "task"};
+  app.fallthrough();
+  app.require_subcommand(1);
+  app.footer("Run `task COMMAND --help` for a command's flags and examples; `man task` for exit codes.");
+  bool show_version = false;
+  app.add_flag("--version", show_version, "Print the version and exit");
+  for (const auto& flag : global_flags(ctx.globals)) bind(app, flag);
+
+  std::map<std::string, CLI::App*> by_path{{"", &app}};
+  std::map<CLI::App*, const Command*> command_of;
+  for (const auto& command : commands) {
+    std::string parent_path;
+    for (std::size_t i = 0; i + 1 < command.words.size(); ++i) {
+      parent_path += (parent_path.empty() ? "" : " ") + command.words[i];
+    }
+    CLI::App* parent = by_path.at(parent_path);
+    CLI::App* sub = parent->add_subcommand(command.words.back(), command.summary);
+    std::string footer = command.description.empty() ? "" : command.description + "\n\n";
+    sub->footer(footer + examples_footer(command));
+    if (command.hidden) sub->group("");
+    if (!command.run) sub->require_subcommand(1);
+    for (const auto& arg : command.args) bind(*sub, arg);
+    for (const auto& flag : command.flags) bind(*sub, flag);
+    by_path[command.path()] = sub;
+    command_of[sub] = &command;
+  }
+
+  try {
+    if (argc == 1) {
+      std::fputs(app.help().c_str(), stdout);
+      return 0;
+    }
+    if (argc == 2 && std::string_view(argv[1]) == "--version") {
+      std::printf("task %s\n", task::version_info().version.c_str());
+      return 0;
+    }
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    Printer printer(Format::table, false, color_allowed(ctx.globals, ctx.env, 2), false, stdout, stderr);
+    // Name the command whose help explains the flags that were wrong.
+    std::string where = "task";
+    CLI::App* deepest = &app;
+    for (;;) {
+      auto chosen = deepest->get_subcommands();
+      if (chosen.empty()) break;
+      deepest = chosen.front();
+      where += " " + deepest->get_name();
+    }
+    std::string message = e.what();
+    std::string hint = fmt::format("run `{} --help`", where);
+    // A word where a command was expected: say so, and offer the nearest command.
+    auto left = deepest->remaining();
+    if (!left.empty() && !deepest->get_subcommands({}).empty() && left.front().rfind('-', 0) != 0) {
+      std::vector<std::string> names;
+      for (const auto* sub : deepest->get_subcommands({})) {
+        if (!sub->get_group().empty()) names.push_back(sub->get_name());
+      }
+      message = fmt::format("unknown command `{}` for `{}`", left.front(), where);
+      if (auto near = task::closest_match(left.front(), names); !near.empty()) {
+        hint = fmt::format("did you mean `{} {}`? ", where, near) + hint;
+      }
+    }
+    printer.error(task::Error{task::Errc::usage, message, hint});
+    return static_cast<int>(task::Errc::usage);
+  }
+
+  const Command* chosen = nullptr;
+  for (CLI::App* sub = &app;;) {
+    auto subs = sub->get_subcommands();
+    if (subs.empty()) break;
+    sub = subs.front();
+    chosen = command_of.at(sub);
+  }
+
+  bool color_out = color_allowed(ctx.globals, ctx.env, 1);
+  bool color_err = color_allowed(ctx.globals, ctx.env, 2);
+  ctx.out = Printer(parse_format(ctx.globals.output), color_out, color_err, ctx.globals.quiet, stdout, stderr);
+
+  if (!ctx.globals.dir.empty()) {
+    std::error_code ec;
+    std::filesystem::current_path(ctx.globals.dir, ec);
+    if (ec) {
+      ctx.out.error({task::Errc::not_found, fmt::format("cannot use -C {}: {}", ctx.globals.dir, ec.message()),
+                     "give an existing directory"});
+      return static_cast<int>(task::Errc::not_found);
+    }
+  }
+  std::error_code ec;
+  auto exe = std::filesystem::read_symlink("/proc/self/exe", ec);
+  ctx.paths = task::resolve_paths(ctx.env, exe);
+  ctx.interrupted = watch_interrupts();
+
+  auto result = chosen->run(ctx);
+  if (!result) {
+    ctx.out.error(result.error());
+    return static_cast<int>(result.error().code);
+  }
+  return 0;
+}
+
+}  // namespace cli

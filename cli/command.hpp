@@ -1,0 +1,105 @@
+#pragma once
+// One declaration per command: its words, summary, arguments, flags and examples.
+// The parser, `--help`, the man pages and the shell completions are all made from it.
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "output.hpp"
+#include "task/error.hpp"
+#include "task/docker.hpp"
+#include "task/paths.hpp"
+#include "task/store.hpp"
+
+namespace cli {
+
+// What a shell should offer for a value.
+enum class Complete { nothing, file, directory, templates, choices };
+
+using Target = std::variant<bool*, int*, std::string*, std::vector<std::string>*>;
+
+struct Flag {
+  std::string names;       // CLI11 spelling: "-t,--template" or "--dry-run"
+  std::string value_name;  // "NAME"; empty for a switch
+  std::string help;
+  Target target;
+  std::vector<std::string> choices = {};
+  Complete complete = Complete::nothing;
+};
+
+struct Positional {
+  std::string name;  // "NAME"
+  std::string help;
+  Target target;
+  bool required = true;
+  Complete complete = Complete::nothing;
+};
+
+struct Example {
+  std::string command;
+  std::string explanation;
+};
+
+// Flags every command takes.
+struct Globals {
+  std::string dir;
+  std::string output = "table";
+  bool quiet = false;
+  bool verbose = false;
+  bool no_color = false;
+};
+
+struct Context {
+  Context() = default;
+  Context(const Context&) = delete;
+  Context& operator=(const Context&) = delete;
+
+  Globals globals;
+  std::function<std::chrono::system_clock::time_point()> now = [] { return std::chrono::system_clock::now(); };
+  task::Environment env;
+  task::Paths paths;
+  Printer out;
+  std::function<bool()> interrupted = [] { return false; };  // Ctrl-C was pressed
+
+  // Opened on first use, so commands that need neither start fast.
+  task::Result<task::Store*> store();
+  task::Result<task::DockerClient*> docker();
+
+ private:
+  std::optional<task::Store> store_;
+  std::optional<task::DockerClient> docker_;
+};
+
+struct Command {
+  std::vector<std::string> words;  // {"schedule", "next"}
+  std::string summary;             // one line, no final period
+  std::string description = {};    // paragraphs for help and man page
+  std::vector<Positional> args = {};
+  std::vector<Flag> flags = {};
+  std::vector<Example> examples = {};
+  std::function<task::Result<void>(Context&)> run = {};  // empty for a group such as `schedule`
+  bool hidden = false;
+
+  std::string path() const;  // "schedule next"
+};
+
+using Commands = std::vector<Command>;
+
+// Each command file adds its declarations; options live in shared state the run captures.
+void add_version_commands(Commands&);
+void add_init_commands(Commands&);
+void add_schedule_commands(Commands&);
+void add_completion_commands(Commands&);
+void add_build_commands(Commands&);
+void add_doctor_commands(Commands&);
+
+Commands all_commands();
+
+// The global flags as declarations, for help, man pages and completions.
+std::vector<Flag> global_flags(Globals&);
+
+}  // namespace cli

@@ -1,0 +1,144 @@
+#include "output.hpp"
+
+#include <fmt/format.h>
+
+#include <nlohmann/json.hpp>
+
+namespace cli {
+
+std::string Printer::paint_if(bool color, Style style, std::string_view text) {
+  if (!color || style == Style::plain) return std::string(text);
+  const char* code = "";
+  switch (style) {
+    case Style::plain: break;
+    case Style::bold: code = "1"; break;
+    case Style::muted: code = "2"; break;
+    case Style::success: code = "32"; break;
+    case Style::failure: code = "31"; break;
+    case Style::warning: code = "33"; break;
+    case Style::accent: code = "36"; break;
+  }
+  return fmt::format("\x1b[{}m{}\x1b[0m", code, text);
+}
+
+void Printer::emit(const nlohmann::json& data, const std::function<void(std::string&)>& human) const {
+  std::string text;
+  switch (format_) {
+    case Format::json: text = data.dump(2) + "\n"; break;
+    case Format::yaml: text = to_yaml(data); break;
+    case Format::table: human(text); break;
+  }
+  std::fwrite(text.data(), 1, text.size(), out_);
+  std::fflush(out_);
+}
+
+void Printer::note(std::string_view line) const {
+  if (quiet_) return;
+  fmt::print(err_, "{}\n", line);
+}
+
+void Printer::error(const task::Error& error) const {
+  fmt::print(err_, "{} {}\n", paint_err(Style::failure, "error:"), error.message);
+  if (!error.hint.empty()) fmt::print(err_, "{} {}\n", paint_err(Style::muted, "hint:"), error.hint);
+}
+
+std::size_t display_width(std::string_view text) {
+  std::size_t width = 0;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    auto c = static_cast<unsigned char>(text[i]);
+    if (c == 0x1b) {  // skip "ESC [ ... m"
+      while (i < text.size() && text[i] != 'm') ++i;
+      continue;
+    }
+    if ((c & 0xC0) != 0x80) ++width;
+  }
+  return width;
+}
+
+void Table::render(std::string& out, const Printer& printer) const {
+  std::vector<std::size_t> widths(header_.size(), 0);
+  auto measure = [&](const std::vector<std::string>& row) {
+    for (std::size_t i = 0; i < row.size() && i < widths.size(); ++i) {
+      widths[i] = std::max(widths[i], display_width(row[i]));
+    }
+  };
+  measure(header_);
+  for (const auto& row : rows_) measure(row);
+  auto line = [&](const std::vector<std::string>& row, bool header) {
+    std::string text;
+    for (std::size_t i = 0; i < row.size() && i < widths.size(); ++i) {
+      text += row[i];
+      if (i + 1 < row.size()) text.append(widths[i] - display_width(row[i]) + 2, ' ');
+    }
+    out += header ? printer.paint(Style::muted, text) : text;
+    out += '\n';
+  };
+  line(header_, true);
+  for (const auto& row : rows_) line(row, false);
+}
+
+namespace {
+
+bool needs_quotes(const std::string& s) {
+  if (s.empty()) return true;
+  static const char* reserved[] = {"true", "false", "yes", "no", "on", "off", "null", "~", "y", "n"};
+  std::string lower;
+  for (char c : s) lower += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  for (auto* word : reserved) {
+    if (lower == word) return true;
+  }
+  if (std::isdigit(static_cast<unsigned char>(s[0])) || s[0] == '-' || s[0] == '+' || s[0] == '.') return true;
+  if (s.front() == ' ' || s.back() == ' ') return true;
+  for (char c : s) {
+    if (std::string_view(":#{}[],&*!|>'\"%@`\\\n\t").find(c) != std::string_view::npos) return true;
+    if (static_cast<unsigned char>(c) < 0x20) return true;
+  }
+  return false;
+}
+
+std::string scalar(const nlohmann::json& v) {
+  if (v.is_string()) {
+    const auto& s = v.get_ref<const std::string&>();
+    return needs_quotes(s) ? nlohmann::json(s).dump() : s;
+  }
+  return v.dump();
+}
+
+void emit_yaml(const nlohmann::json& v, int indent, std::string& out) {
+  std::string pad(static_cast<std::size_t>(indent), ' ');
+  if (v.is_object()) {
+    for (auto it = v.begin(); it != v.end(); ++it) {
+      const auto& child = it.value();
+      out += pad + scalar(it.key()) + ":";
+      if ((child.is_object() || child.is_array()) && !child.empty()) {
+        out += "\n";
+        emit_yaml(child, indent + 2, out);
+      } else {
+        out += " " + (child.is_object() ? "{}" : child.is_array() ? "[]" : scalar(child)) + "\n";
+      }
+    }
+  } else if (v.is_array()) {
+    for (const auto& child : v) {
+      if ((child.is_object() || child.is_array()) && !child.empty()) {
+        std::string nested;
+        emit_yaml(child, indent + 2, nested);
+        out += pad + "- " + nested.substr(static_cast<std::size_t>(indent) + 2);
+      } else {
+        out += pad + "- " + (child.is_object() ? "{}" : child.is_array() ? "[]" : scalar(child)) + "\n";
+      }
+    }
+  } else {
+    out += pad + scalar(v) + "\n";
+  }
+}
+
+}  // namespace
+
+std::string to_yaml(const nlohmann::json& value) {
+  std::string out;
+  if ((value.is_object() || value.is_array()) && value.empty()) return value.is_object() ? "{}\n" : "[]\n";
+  emit_yaml(value, 0, out);
+  return out;
+}
+
+}  // namespace cli

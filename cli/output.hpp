@@ -1,0 +1,65 @@
+#pragma once
+// Rendering for people (tables, colour) and for programs (JSON, YAML). stdout carries
+// data; stderr carries progress, notes and errors.
+#include <cstdio>
+#include <functional>
+#include <nlohmann/json_fwd.hpp>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "task/error.hpp"
+
+namespace cli {
+
+enum class Format { table, json, yaml };
+enum class Style { plain, bold, muted, success, failure, warning, accent };
+
+class Printer {
+ public:
+  Printer() = default;
+  Printer(Format format, bool color_out, bool color_err, bool quiet, std::FILE* out, std::FILE* err)
+      : format_(format), color_out_(color_out), color_err_(color_err), quiet_(quiet), out_(out), err_(err) {}
+
+  Format format() const { return format_; }
+  bool quiet() const { return quiet_; }
+
+  // Data: `data` as JSON or YAML, or the text `human` writes, for a person.
+  void emit(const nlohmann::json& data, const std::function<void(std::string&)>& human) const;
+  // A line for people on stderr; dropped with -q.
+  void note(std::string_view line) const;
+  // An error on stderr, always shown.
+  void error(const task::Error& error) const;
+
+  std::string paint(Style style, std::string_view text) const { return paint_if(color_out_, style, text); }
+  std::string paint_err(Style style, std::string_view text) const { return paint_if(color_err_, style, text); }
+
+ private:
+  static std::string paint_if(bool color, Style style, std::string_view text);
+  Format format_ = Format::table;
+  bool color_out_ = false;
+  bool color_err_ = false;
+  bool quiet_ = false;
+  std::FILE* out_ = stdout;
+  std::FILE* err_ = stderr;
+};
+
+// Columns aligned on display width; the header is muted when coloured.
+class Table {
+ public:
+  explicit Table(std::vector<std::string> header) : header_(std::move(header)) {}
+  void add(std::vector<std::string> row) { rows_.push_back(std::move(row)); }
+  void render(std::string& out, const Printer& printer) const;
+
+ private:
+  std::vector<std::string> header_;
+  std::vector<std::vector<std::string>> rows_;
+};
+
+// YAML for a JSON value: block style, strings quoted only where YAML needs it.
+std::string to_yaml(const nlohmann::json& value);
+
+// Width of text on a terminal: code points, ANSI escape sequences not counted.
+std::size_t display_width(std::string_view text);
+
+}  // namespace cli

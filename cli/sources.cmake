@@ -1,0 +1,14 @@
+set(TASK_CLI_SOURCES
+  cli/main.cpp
+  cli/app.cpp
+  cli/output.cpp
+  cli/docs.cpp
+  cli/cmd_completion.cpp
+  cli/cmd_init.cpp
+  cli/cmd_schedule.cpp
+  cli/cmd_version.cpp
+  cli/cmd_build.cpp
+  cli/cmd_doctor.cpp
+  cli/context.cpp
+  cli/interrupt.cpp
+)

@@ -1,0 +1,44 @@
+#pragma once
+// `task build`: a task's image from an exact source revision, recorded in the store with
+// its full log whatever the outcome.
+#include <filesystem>
+#include <functional>
+#include <map>
+#include <string>
+
+#include "task/docker.hpp"
+#include "task/error.hpp"
+#include "task/paths.hpp"
+#include "task/store.hpp"
+
+namespace task {
+
+struct BuildOptions {
+  std::filesystem::path project_dir;
+  std::string commit;                             // "" : the work tree as it is
+  bool no_cache = false;
+  std::map<std::string, std::string> build_args;  // over task.yaml's build.args
+  std::string platform;
+  bool push = false;
+};
+
+struct BuildObserver {
+  std::function<void(const BuildRecord&)> started = [](const BuildRecord&) {};
+  std::function<void(const BuildEvent&)> event = [](const BuildEvent&) {};
+  std::function<bool()> cancelled = [] { return false; };
+  std::function<Timestamp()> now = [] {
+    return std::chrono::time_point_cast<std::chrono::milliseconds>(std::chrono::system_clock::now());
+  };
+};
+
+// Builds, tags task/<name>:<commit12> (with "-dirty.N" for a dirty tree), labels the image
+// with the task, commit, source and build id, and pushes when asked. A failed or cancelled
+// build is stored too, and its error says which build it was.
+Result<BuildRecord> build_project(Store& store, DockerClient& docker, const BuildOptions& options,
+                                  const Environment& env, const BuildObserver& observer);
+
+// The image tag for a build: the first 12 characters of the commit, and for a dirty tree
+// "-dirty.<n>" where n counts the dirty builds of that commit.
+std::string image_tag(const std::string& commit, bool dirty, std::int64_t dirty_count);
+
+}  // namespace task

@@ -1,0 +1,15 @@
+#pragma once
+// Small text helpers shared by error messages across modules.
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace task {
+
+std::string join(const std::vector<std::string>& items, std::string_view separator);
+
+// The candidate nearest to `word` by edit distance, or "" when none is close enough
+// to be a plausible typo. Used for "did you mean …?" hints.
+std::string closest_match(std::string_view word, const std::vector<std::string>& candidates);
+
+}  // namespace task

@@ -1,0 +1,125 @@
+// The streaming calls: build (a tar context up, progress messages down) and push.
+#include <nlohmann/json.hpp>
+
+#include "docker/client_impl.hpp"
+#include "docker/context_tar.hpp"
+#include "docker/progress.hpp"
+
+namespace task {
+namespace {
+
+using docker::HttpCall;
+
+std::string json_map(const std::map<std::string, std::string>& values) {
+  nlohmann::json object = nlohmann::json::object();
+  for (const auto& [key, value] : values) object[key] = value;
+  return object.dump();
+}
+
+// The streamed response of build and push: decoded as it arrives; the first decoding
+// failure stops the transfer and is kept.
+struct ProgressSink {
+  docker::ProgressDecoder decoder;
+  std::optional<Error> failure;
+
+  explicit ProgressSink(const BuildEventHandler& on_event) : decoder(on_event) {}
+
+  std::function<bool(std::string_view)> consumer() {
+    return [this](std::string_view bytes) {
+      auto fed = decoder.feed(bytes);
+      if (!fed) failure = fed.error();
+      return fed.has_value();
+    };
+  }
+};
+
+}  // namespace
+
+Result<std::string> DockerClient::build(const BuildRequest& request, const BuildEventHandler& on_event,
+                                        const CancelCheck& cancelled) {
+  auto context = docker::prepare_context(request.context_dir, request.dockerfile);
+  if (!context) return std::unexpected(context.error());
+
+  std::string query = "?dockerfile=" + docker::url_encode(context->dockerfile) + "&rm=1&forcerm=1";
+  if (!request.tag.empty()) query += "&t=" + docker::url_encode(request.tag);
+  if (!request.build_args.empty()) query += "&buildargs=" + docker::url_encode(json_map(request.build_args));
+  if (!request.labels.empty()) query += "&labels=" + docker::url_encode(json_map(request.labels));
+  if (request.no_cache) query += "&nocache=1";
+  if (!request.platform.empty()) query += "&platform=" + docker::url_encode(request.platform);
+  // The classic builder: BuildKit needs a session the Engine API alone cannot carry.
+  if (impl_->api >= std::pair{1, 38}) query += "&version=1";
+
+  ProgressSink sink(on_event);
+  docker::ContextTar& tar = context->tar;
+  HttpCall call;
+  call.method = "POST";
+  call.target = impl_->versioned("/build" + query);
+  call.headers = {"Content-Type: application/x-tar"};
+  call.upload = [&tar](std::span<char> out) { return tar.read(out); };
+  call.on_data = sink.consumer();
+  call.cancelled = cancelled;
+  auto response = impl_->http.perform(call);
+  if (!response) {
+    if (response.error().code == Errc::interrupted) return fail(Errc::interrupted, "the build was cancelled");
+    return std::unexpected(response.error());
+  }
+  if (sink.failure) return std::unexpected(*sink.failure);
+  if (response->status != 200) {
+    // 400: the engine rejected the Dockerfile or a parameter, such as the tag.
+    const Errc code = response->status == 400   ? Errc::invalid_input
+                      : response->status == 404 ? Errc::not_found
+                                                : Errc::docker;
+    return fail(code, "docker build failed: " + docker::engine_message(*response),
+                code == Errc::invalid_input ? "check the Dockerfile and the image tag" : "");
+  }
+  sink.decoder.finish();
+  if (!sink.decoder.error().empty()) {
+    return fail(Errc::docker, "docker build failed: " + sink.decoder.error(),
+                "the build log shows the step that failed");
+  }
+  if (!sink.decoder.image_id().empty()) return sink.decoder.image_id();
+  // Engines that send no aux message: the tag now names the new image.
+  if (!request.tag.empty()) {
+    auto image = inspect_image(request.tag);
+    if (image) return image->id;
+  }
+  return fail(Errc::docker, "docker build finished without reporting an image id");
+}
+
+Result<std::string> DockerClient::push_image(const std::string& repo, const std::string& tag,
+                                             const std::string& registry_auth,
+                                             const BuildEventHandler& on_event,
+                                             const CancelCheck& cancelled) {
+  auto path = docker::image_path(repo);
+  if (!path) return std::unexpected(path.error());
+  const std::string target = tag.empty() ? repo : repo + ":" + tag;
+  ProgressSink sink(on_event);
+  HttpCall call;
+  call.method = "POST";
+  call.target = impl_->versioned("/images/" + *path + "/push");
+  if (!tag.empty()) call.target += "?tag=" + docker::url_encode(tag);
+  // The engine insists on the header; "{}" in base64 stands for "no credentials".
+  call.headers = {"X-Registry-Auth: " + (registry_auth.empty() ? std::string("e30=") : registry_auth)};
+  call.on_data = sink.consumer();
+  call.cancelled = cancelled;
+  auto response = impl_->http.perform(call);
+  if (!response) {
+    if (response.error().code == Errc::interrupted) return fail(Errc::interrupted, "the push was cancelled");
+    return std::unexpected(response.error());
+  }
+  if (sink.failure) return std::unexpected(*sink.failure);
+  if (response->status != 200) {
+    return fail(response->status == 404 ? Errc::not_found : Errc::docker,
+                "cannot push " + target + ": " + docker::engine_message(*response));
+  }
+  sink.decoder.finish();
+  if (!sink.decoder.error().empty()) {
+    return fail(Errc::docker, "cannot push " + target + ": " + sink.decoder.error(),
+                "check the registry address and your credentials (docker login)");
+  }
+  if (!sink.decoder.digest().empty()) return sink.decoder.digest();
+  if (!sink.decoder.status_digest().empty()) return sink.decoder.status_digest();
+  return fail(Errc::docker, "the push of " + target + " finished without reporting a digest");
+}
+
+}  // namespace task

@@ -1,0 +1,38 @@
+#pragma once
+// RAII over libgit2 handles, and its error text turned into task::Error.
+#include <git2.h>
+
+#include <memory>
+#include <string>
+
+#include "task/error.hpp"
+
+namespace task::git {
+
+template <auto Fn>
+struct Release {
+  template <class T>
+  void operator()(T* p) const { Fn(p); }
+};
+
+using Repository = std::unique_ptr<git_repository, Release<git_repository_free>>;
+using Index = std::unique_ptr<git_index, Release<git_index_free>>;
+using Tree = std::unique_ptr<git_tree, Release<git_tree_free>>;
+using Signature = std::unique_ptr<git_signature, Release<git_signature_free>>;
+
+// libgit2 counts its initialisations; holding one keeps the library up for a scope.
+class Library {
+ public:
+  Library() { git_libgit2_init(); }
+  ~Library() { git_libgit2_shutdown(); }
+  Library(const Library&) = delete;
+  Library& operator=(const Library&) = delete;
+};
+
+inline Error last_error(std::string what, std::string hint = {}) {
+  const git_error* e = git_error_last();
+  std::string detail = e && e->message ? e->message : "unknown error";
+  return Error{Errc::git, what + ": " + detail, std::move(hint)};
+}
+
+}  // namespace task::git

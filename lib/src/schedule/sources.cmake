@@ -1,0 +1,10 @@
+set(TASK_SCHEDULE_SOURCES
+  lib/src/schedule/field.cpp
+  lib/src/schedule/interval.cpp
+  lib/src/schedule/posix_rule.cpp
+  lib/src/schedule/zone_rules.cpp
+  lib/src/schedule/parse.cpp
+  lib/src/schedule/next.cpp
+  lib/src/schedule/describe.cpp
+  lib/src/schedule/rfc3339.cpp
+)

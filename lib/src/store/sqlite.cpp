@@ -1,0 +1,88 @@
+#include "store/sqlite.hpp"
+
+#include <fmt/format.h>
+
+namespace task::sqlite {
+
+Error error_of(sqlite3* db, std::string_view what) {
+  int code = sqlite3_extended_errcode(db);
+  std::string hint;
+  if ((code & 0xff) == SQLITE_BUSY) hint = "another task process holds the state database; try again";
+  if ((code & 0xff) == SQLITE_READONLY || (code & 0xff) == SQLITE_CANTOPEN || (code & 0xff) == SQLITE_PERM) {
+    hint = "check the permissions of $TASK_HOME (see `task doctor`)";
+  }
+  if ((code & 0xff) == SQLITE_FULL) hint = "the disk is full";
+  return Error{(code & 0xff) == SQLITE_BUSY ? Errc::conflict : Errc::io,
+               fmt::format("state database: {}: {}", what, sqlite3_errmsg(db)), hint};
+}
+
+Statement::Statement(sqlite3* db, std::string_view sql) : db_(db) {
+  sqlite3_stmt* raw = nullptr;
+  if (sqlite3_prepare_v2(db, sql.data(), static_cast<int>(sql.size()), &raw, nullptr) == SQLITE_OK) stmt_.reset(raw);
+}
+
+Statement& Statement::bind(int index, std::int64_t value) {
+  if (stmt_) sqlite3_bind_int64(stmt_.get(), index, value);
+  return *this;
+}
+
+Statement& Statement::bind(int index, std::string_view value) {
+  if (stmt_) sqlite3_bind_text(stmt_.get(), index, value.data(), static_cast<int>(value.size()), SQLITE_TRANSIENT);
+  return *this;
+}
+
+Statement& Statement::bind(int index, std::nullopt_t) {
+  if (stmt_) sqlite3_bind_null(stmt_.get(), index);
+  return *this;
+}
+
+Result<bool> Statement::step() {
+  if (!stmt_) return std::unexpected(error_of(db_, "cannot prepare a statement"));
+  int rc = sqlite3_step(stmt_.get());
+  if (rc == SQLITE_ROW) return true;
+  if (rc == SQLITE_DONE) return false;
+  return std::unexpected(error_of(db_, "query failed"));
+}
+
+Result<void> Statement::run() {
+  for (;;) {
+    auto row = step();
+    if (!row) return std::unexpected(row.error());
+    if (!*row) return {};
+  }
+}
+
+std::int64_t Statement::integer(int column) const { return sqlite3_column_int64(stmt_.get(), column); }
+
+std::string Statement::text(int column) const {
+  auto* p = sqlite3_column_text(stmt_.get(), column);
+  return p ? std::string(reinterpret_cast<const char*>(p), static_cast<std::size_t>(sqlite3_column_bytes(stmt_.get(), column)))
+           : std::string{};
+}
+
+bool Statement::is_null(int column) const { return sqlite3_column_type(stmt_.get(), column) == SQLITE_NULL; }
+
+Result<void> exec(sqlite3* db, const char* sql) {
+  char* message = nullptr;
+  if (sqlite3_exec(db, sql, nullptr, nullptr, &message) != SQLITE_OK) {
+    auto err = error_of(db, message ? message : "statement failed");
+    sqlite3_free(message);
+    return std::unexpected(err);
+  }
+  return {};
+}
+
+Transaction::Transaction(sqlite3* db) : db_(db), begun_(exec(db, "BEGIN IMMEDIATE")) {}
+
+Transaction::~Transaction() {
+  if (begun_ && !done_) sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
+}
+
+Result<void> Transaction::commit() {
+  if (!begun_) return begun_;
+  auto r = exec(db_, "COMMIT");
+  if (r) done_ = true;
+  return r;
+}
+
+}  // namespace task::sqlite

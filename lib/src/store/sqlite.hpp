@@ -1,0 +1,66 @@
+#pragma once
+// A thin RAII layer over SQLite: a connection, prepared statements, transactions, and
+// SQLite's error text turned into task::Error.
+#include <sqlite3.h>
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "task/error.hpp"
+
+namespace task::sqlite {
+
+template <auto Fn>
+struct Release {
+  template <class T>
+  void operator()(T* p) const { Fn(p); }
+};
+
+using Connection = std::unique_ptr<sqlite3, Release<sqlite3_close_v2>>;
+
+Error error_of(sqlite3* db, std::string_view what);
+
+class Statement {
+ public:
+  Statement(sqlite3* db, std::string_view sql);
+  bool ok() const { return stmt_ != nullptr; }
+
+  Statement& bind(int index, std::int64_t value);
+  Statement& bind(int index, std::string_view value);
+  Statement& bind(int index, std::nullopt_t);
+  // Advances to the next row: true for a row, false when done; errors become Result.
+  Result<bool> step();
+  Result<void> run();  // steps to completion
+
+  std::int64_t integer(int column) const;
+  std::string text(int column) const;
+  bool is_null(int column) const;
+
+ private:
+  sqlite3* db_;
+  std::unique_ptr<sqlite3_stmt, Release<sqlite3_finalize>> stmt_;
+};
+
+// BEGIN IMMEDIATE on construction, ROLLBACK on destruction unless committed: a crash or an
+// early return leaves the old state.
+class Transaction {
+ public:
+  explicit Transaction(sqlite3* db);
+  ~Transaction();
+  Transaction(const Transaction&) = delete;
+  Transaction& operator=(const Transaction&) = delete;
+  Result<void> begun() const { return begun_; }
+  Result<void> commit();
+
+ private:
+  sqlite3* db_;
+  Result<void> begun_;
+  bool done_ = false;
+};
+
+Result<void> exec(sqlite3* db, const char* sql);
+
+}  // namespace task::sqlite

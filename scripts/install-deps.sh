@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Installs every Debian package that building, running and testing `task` needs.
+# Idempotent: packages already present are left as they are.
+set -euo pipefail
+
+build_pkgs=(
+  build-essential cmake pkg-config git ca-certificates
+  libcli11-dev           # command-line flags
+  libgit2-dev            # Git: init, commit, clone, fetch
+  libyaml-cpp-dev        # task.yaml, template manifests
+  libcurl4-openssl-dev   # Docker Engine API, webhooks
+  libfmt-dev             # formatting
+  doctest-dev            # unit tests
+  libsqlite3-dev         # control-plane state
+  libarchive-dev         # tar build contexts
+  nlohmann-json3-dev     # API payloads, -o json
+  libhowardhinnant-date-dev tzdata  # IANA time zones over the OS database
+)
+run_pkgs=(
+  docker.io              # the local platform's engine
+  busybox-static         # offline base images for tests and the demo
+  iproute2 util-linux    # a private network namespace for the engine
+)
+test_pkgs=(
+  bash-completion zsh fish   # real shell completion tests
+  clang libclang-rt-14-dev   # libFuzzer
+  python3 curl hyperfine jq man-db
+  python3.11 nodejs          # offline python/node base images (scripts/base-images.sh)
+  docker-registry            # a real registry for `task build --push`
+)
+
+want=("${build_pkgs[@]}" "${run_pkgs[@]}")
+[[ "${1:-}" == "--test" ]] && want+=("${test_pkgs[@]}")
+
+missing=()
+for p in "${want[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  SUDO=""; [[ $(id -u) -ne 0 ]] && SUDO=sudo
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get update -qq
+  $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi

@@ -1,0 +1,137 @@
+#!/usr/bin/env bash
+# `task build`, `task builds`, `task logs --build` and `task doctor` against the real
+# Docker engine of scripts/with-docker.sh, and a real registry on 127.0.0.1.
+set -u
+task_bin=$(realpath "$1")
+. "$(dirname "$0")/lib.sh"
+[[ -n ${DOCKER_HOST:-} ]] || { echo "SKIP: DOCKER_HOST is unset (run under scripts/with-docker.sh)"; exit 0; }
+work=$(mktemp -d)
+registry_pid=""
+cleanup() {
+  [[ -n $registry_pid ]] && kill "$registry_pid" 2>/dev/null && wait "$registry_pid" 2>/dev/null
+  docker images --format '{{.Repository}}:{{.Tag}}' | grep -E '^(task/build-|127\.0\.0\.1:)' | xargs -r docker rmi -f >/dev/null 2>&1
+  rm -rf "$work"
+}
+trap cleanup EXIT
+export TASK_HOME="$work/state" HOME="$work/home"
+mkdir -p "$HOME"
+cd "$work"
+
+run() { out=$("$task_bin" "$@" 2>"$work/err"); rc=$?; err=$(cat "$work/err"); }
+
+# A scaffolded task builds; the record, the tag, the labels and the log agree with the engine.
+"$task_bin" -q init build-ok --template shell >/dev/null
+cd build-ok
+commit=$(git rev-parse HEAD)
+run build -o json
+expect_eq "build rc" "$rc" 0
+expect_eq "build status" "$(jq -r .status <<<"$out")" succeeded
+expect_eq "image tag names the commit" "$(jq -r .image <<<"$out")" "task/build-ok:${commit:0:12}"
+image_id=$(jq -r .image_id <<<"$out")
+expect_eq "image id is what the engine has" "$(docker image inspect -f '{{.Id}}' "task/build-ok:${commit:0:12}")" "$image_id"
+expect_eq "label task.commit" "$(docker image inspect -f '{{index .Config.Labels "task.commit"}}' "$image_id")" "$commit"
+expect_eq "label task.name" "$(docker image inspect -f '{{index .Config.Labels "task.name"}}' "$image_id")" "build-ok"
+expect_eq "label task.build" "$(docker image inspect -f '{{index .Config.Labels "task.build"}}' "$image_id")" "$(jq -r .id <<<"$out")"
+expect_contains "the build log streams to stderr" "$err" "Step"
+build_id=$(jq -r .id <<<"$out")
+run logs --build "$build_id"
+expect_contains "task logs --build shows the log" "$out" "Step"
+run logs
+expect_contains "task logs defaults to the latest build" "$out" "build 1 of build-ok"
+expect_eq "the image runs" "$(docker run --rm --network none "$image_id" 2>&1 | grep -c build-ok)" 1
+
+# A dirty tree gets a -dirty.N tag, counted per commit.
+echo "# change" >> README.md
+run build -o json
+expect_eq "dirty tag" "$(jq -r .image <<<"$out")" "task/build-ok:${commit:0:12}-dirty.1"
+expect_eq "dirty flag" "$(jq -r .dirty <<<"$out")" true
+run build -o json
+expect_eq "second dirty tag" "$(jq -r .image <<<"$out")" "task/build-ok:${commit:0:12}-dirty.2"
+run build -q --commit "${commit:0:10}" -o json
+expect_eq "--commit builds that commit clean" "$(jq -r '.image + " " + (.dirty|tostring)' <<<"$out")" "task/build-ok:${commit:0:12} false"
+
+# .dockerignore: ignored files never reach the engine.
+mkdir -p big && head -c 1048576 /dev/urandom > big/blob && echo "do not send" > secret.txt
+printf 'big/\nsecret.txt\n' >> .dockerignore
+cat > Dockerfile.ctx <<'DOCKERFILE'
+FROM busybox:1.36
+COPY . /ctx
+RUN test ! -e /ctx/secret.txt && test ! -e /ctx/big && test -e /ctx/task.yaml
+DOCKERFILE
+printf 'name: build-ok\nbuild:\n  dockerfile: Dockerfile.ctx\n' > task.yaml
+git add -A >/dev/null && git -c user.name=t -c user.email=t@t commit -qm ctx
+run build
+expect_eq ".dockerignore'd files are not in the context" "$rc" 0
+[[ $rc == 0 ]] || echo "$err" | tail -5
+
+# A failing Dockerfile: the user sees the engine's error, the record and log are kept.
+printf 'FROM busybox:1.36\nRUN echo about to fail && exit 3\n' > Dockerfile.ctx
+run build
+expect_eq "failing build exit code" "$rc" 8
+expect_contains "the engine's message is shown" "$err" "returned a non-zero code: 3"
+expect_contains "the hint names the log" "$err" "task logs --build"
+run builds -o json
+expect_eq "the failed build is recorded" "$(jq -r '.builds[0].status' <<<"$out")" failed
+run logs
+expect_contains "the failed build's log is kept" "$out" "about to fail"
+
+# Missing Dockerfile, context outside the project.
+printf 'name: build-ok\nbuild:\n  dockerfile: Nope\n' > task.yaml
+run build
+expect_eq "missing Dockerfile" "$rc" 4
+expect_contains "missing Dockerfile message" "$err" "no Dockerfile at"
+printf 'name: build-ok\nbuild:\n  context: ../..\n' > task.yaml
+run build
+expect_eq "context outside the project" "$rc" 3
+git checkout -q -- . && git clean -qfd
+
+# Two builds at once are both recorded.
+printf 'FROM busybox:1.36\nRUN echo concurrent\n' > Dockerfile.ctx
+"$task_bin" -q build -o json > "$work/a.json" 2>"$work/a.err" &
+a=$!
+"$task_bin" -q build -o json > "$work/b.json" 2>"$work/b.err" &
+b=$!
+wait $a; ra=$?; wait $b; rb=$?
+expect_eq "concurrent builds succeed" "$ra $rb" "0 0"
+expect_eq "concurrent builds have distinct ids" "$(jq -s 'map(.id) | unique | length' "$work/a.json" "$work/b.json")" 2
+
+# The engine unreachable: a clear error and exit code 8.
+out=$(DOCKER_HOST=unix://$work/nope.sock "$task_bin" build 2>&1); rc=$?
+expect_eq "engine down exit code" "$rc" 8
+expect_contains "engine down hint" "$out" "task doctor"
+
+# --push to a real registry on 127.0.0.1, then a pull proves the image is whole.
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+mkdir -p "$work/registry"
+cat > "$work/registry.yml" <<YAML
+version: 0.1
+storage: {filesystem: {rootdirectory: $work/registry}}
+http: {addr: 127.0.0.1:$port}
+YAML
+docker-registry serve "$work/registry.yml" >"$work/registry.log" 2>&1 &
+registry_pid=$!
+for _ in $(seq 100); do curl -sf "http://127.0.0.1:$port/v2/" >/dev/null && break; sleep 0.1; done
+printf 'registry: 127.0.0.1:%s/acme\n' "$port" >> task.yaml
+git -c user.name=t -c user.email=t@t commit -qam registry
+run build --push -o json
+expect_eq "push rc" "$rc" 0
+pushed=$(jq -r .pushed <<<"$out")
+expect_contains "pushed reference has a digest" "$pushed" "127.0.0.1:$port/acme/build-ok@sha256:"
+docker rmi -f "127.0.0.1:$port/acme/build-ok:$(git rev-parse HEAD | cut -c1-12)" >/dev/null 2>&1
+docker rmi -f "$(jq -r .image_id <<<"$out")" >/dev/null 2>&1
+expect_eq "pull the pushed image" "$(docker pull -q "$pushed" >/dev/null 2>&1; echo $?)" 0
+expect_eq "the pulled image runs" "$(docker run --rm --network none "$pushed" 2>&1 | grep -c build-ok)" 1
+kill "$registry_pid"; wait "$registry_pid" 2>/dev/null; registry_pid=""
+run build --push
+expect_eq "a refused push fails" "$rc" 8
+run builds -o json
+expect_eq "a build whose push failed is still recorded as built" "$(jq -r '.builds[0].status' <<<"$out")" succeeded
+
+# doctor
+run doctor -o json
+expect_eq "doctor passes" "$rc" 0
+expect_eq "doctor checks the engine" "$(jq -r '.checks[] | select(.name=="docker") | .ok' <<<"$out")" true
+out=$(DOCKER_HOST=unix://$work/nope.sock "$task_bin" doctor 2>&1); rc=$?
+expect_eq "doctor with the engine down" "$rc" 1
+expect_contains "doctor says how to fix" "$out" "fix:"
+finish

@@ -1,0 +1,91 @@
+#!/usr/bin/env bash
+# The real binary, from the outside: exit codes, output formats, colour rules, init.
+set -u
+task_bin=$(realpath "$1")
+. "$(dirname "$0")/lib.sh"
+work=$(mktemp -d); trap 'chmod -R u+w "$work"; rm -rf "$work"' EXIT
+cd "$work"
+export HOME="$work/home" NO_COLOR= ; unset NO_COLOR
+mkdir -p "$HOME"
+
+run() { out=$("$task_bin" "$@" 2>"$work/err"); rc=$?; err=$(cat "$work/err"); }
+
+run version
+expect_eq "version rc" "$rc" 0
+expect_contains "version text" "$out" "task 0."
+run version -o json
+expect_eq "version -o json is an object with .version" "$(jq -r '.version | type' <<<"$out")" "string"
+run -o yaml version
+expect_contains "global flag before the command" "$out" "version: "
+run --version
+expect_contains "--version" "$out" "task 0."
+run
+expect_eq "no command prints help" "$rc" 0
+expect_contains "help lists init" "$out" "init"
+run bogus
+expect_eq "unknown command is a usage error" "$rc" 2
+expect_contains "unknown command message" "$err" "error: unknown command \`bogus\` for \`task\`"
+run initt
+expect_contains "did you mean" "$err" "did you mean \`task init\`?"
+run init
+expect_eq "missing NAME" "$rc" 2
+expect_contains "missing NAME hint" "$err" "hint: run \`task init --help\`"
+run -o xml version
+expect_eq "bad -o value" "$rc" 2
+run init --help
+expect_eq "help rc" "$rc" 0
+expect_contains "help shows examples" "$out" "task init health-check --template http-health-check"
+
+# init: success, then every kind of bad input with its exit code, nothing left behind.
+run init hello --template shell
+expect_eq "init rc" "$rc" 0
+expect_contains "init says what it made" "$out" "Created hello from the shell template"
+expect_contains "init next steps on stderr" "$err" "task build"
+expect_eq "init commits" "$(git -C hello log --format=%s)" "Scaffold hello from the shell template"
+expect_eq "init leaves a clean tree" "$(git -C hello status --porcelain)" ""
+expect_contains "task.yaml has the name" "$(cat hello/task.yaml)" "name: hello"
+run init hello
+expect_eq "existing non-empty dir" "$rc" 5
+expect_contains "names what is in the way" "$err" "task.yaml"
+run init Bad_Name
+expect_eq "invalid name" "$rc" 3
+expect_contains "invalid name suggestion" "$err" "bad-name"
+run init ok --template nope
+expect_eq "unknown template" "$rc" 4
+expect_contains "unknown template lists" "$err" "known templates:"
+mkdir ro && chmod 555 ro
+run init ok --dir ro/ok
+if [[ $(id -u) != 0 ]]; then expect_eq "unwritable" "$rc" 6; fi
+run init json-task -o json --dir nested/deeper/json-task
+expect_eq "init -o json rc" "$rc" 0
+expect_eq "init -o json commit id" "$(jq -r '.commit.id | length' <<<"$out")" 40
+expect_eq "init -o json files" "$(jq -r '.files | index("task.yaml") != null' <<<"$out")" true
+expect_eq "-o json prints nothing for people on stderr" "$err" ""
+expect_eq "no staging leftovers" "$(find . -name '.*.init-*' | wc -l)" 0
+run -C nested/deeper templates
+expect_eq "-C works" "$rc" 0
+run -C does-not-exist templates
+expect_eq "-C missing dir" "$rc" 4
+
+# templates
+run templates -o json
+expect_eq "templates -o json" "$(jq -r '.templates | map(.name) | index("shell") != null' <<<"$out")" true
+run templates
+expect_contains "templates table" "$out" "NAME"
+
+# Colour: never when not a terminal, NO_COLOR, TERM=dumb or --no-color.
+run init Bad_Name
+expect_not_contains "no escape codes off a terminal" "$err" $'\e['
+if command -v script >/dev/null; then
+  tty_out=$(TERM=xterm script -qc "$task_bin init Bad_Name" /dev/null)
+  expect_contains "colour on a terminal" "$tty_out" $'\e[31merror:'
+  tty_out=$(NO_COLOR=1 TERM=xterm script -qc "$task_bin init Bad_Name" /dev/null)
+  expect_not_contains "NO_COLOR" "$tty_out" $'\e['
+  tty_out=$(TERM=dumb script -qc "$task_bin init Bad_Name" /dev/null)
+  expect_not_contains "TERM=dumb" "$tty_out" $'\e['
+  tty_out=$(TERM=xterm script -qc "$task_bin --no-color init Bad_Name" /dev/null)
+  expect_not_contains "--no-color" "$tty_out" $'\e['
+fi
+run -q init quiet-task
+expect_eq "-q silences notes" "$err" ""
+finish
