@@ -56,7 +56,7 @@ printf 'big/\nsecret.txt\n' >> .dockerignore
 cat > Dockerfile.ctx <<'DOCKERFILE'
 FROM busybox:1.36
 COPY . /ctx
-RUN test ! -e /ctx/secret.txt && test ! -e /ctx/big && test -e /ctx/task.yaml
+RUN test ! -e /ctx/secret.txt && test ! -e /ctx/big && test -e /ctx/run.sh
 DOCKERFILE
 printf 'name: build-ok\nbuild:\n  dockerfile: Dockerfile.ctx\n' > task.yaml
 git add -A >/dev/null && git -c user.name=t -c user.email=t@t commit -qm ctx
@@ -111,7 +111,7 @@ YAML
 docker-registry serve "$work/registry.yml" >"$work/registry.log" 2>&1 &
 registry_pid=$!
 for _ in $(seq 100); do curl -sf "http://127.0.0.1:$port/v2/" >/dev/null && break; sleep 0.1; done
-printf 'registry: 127.0.0.1:%s/acme\n' "$port" >> task.yaml
+printf 'name: build-ok\nregistry: 127.0.0.1:%s/acme\n' "$port" > task.yaml
 git -c user.name=t -c user.email=t@t commit -qam registry
 run build --push -o json
 expect_eq "push rc" "$rc" 0

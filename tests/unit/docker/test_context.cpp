@@ -169,6 +169,7 @@ TEST_CASE("the context tar holds the kept files with their modes, owned by root"
   const std::string long_name = std::string(120, 'n') + "/" + std::string(90, 'f') + ".txt";
   ctx.write(long_name, "deep");
   ctx.write("caf\xC3\xA9.txt", "utf-8 name");
+  ctx.write("raw\xFFname", "not utf-8");
   fs::create_symlink("../run.sh", ctx.path / "data" / "link");
 
   auto prepared = task::docker::prepare_context(ctx.path, "Dockerfile", 4096);
@@ -186,7 +187,7 @@ TEST_CASE("the context tar holds the kept files with their modes, owned by root"
   const std::vector<std::string> expected = {".dockerignore", "Dockerfile", "caf\xC3\xA9.txt", "data/",
                                              "data/blob.bin", "data/empty.txt", "data/link",
                                              std::string(120, 'n') + "/", long_name, "private.key",
-                                             "run.sh"};
+                                             "raw\xFFname", "run.sh"};
   CHECK(names == expected);
   CHECK(by_name.count("secret.txt") == 0);
   CHECK(by_name.count("debug.log") == 0);
@@ -201,6 +202,7 @@ TEST_CASE("the context tar holds the kept files with their modes, owned by root"
   CHECK(by_name["data/link"].content == "../run.sh");
   CHECK(by_name[long_name].content == "deep");
   CHECK(by_name["caf\xC3\xA9.txt"].content == "utf-8 name");
+  CHECK(by_name["raw\xFFname"].content == "not utf-8");
   for (const auto& [name, entry] : entries) {
     CAPTURE(name);
     CHECK(entry.uid == 0);
