@@ -85,6 +85,20 @@ run build
 expect_eq "context outside the project" "$rc" 3
 git checkout -q -- . && git clean -qfd
 
+# Ctrl-C during a build: the record says cancelled, the engine's build stops.
+printf 'FROM busybox:1.36\nRUN echo sleeping && sleep 60\n' > Dockerfile.ctx
+"$task_bin" build >"$work/cancel.out" 2>"$work/cancel.err" &
+pid=$!
+for _ in $(seq 300); do grep -q sleeping "$work/cancel.err" && break; sleep 0.1; done
+kill -INT "$pid"
+wait "$pid"; rc=$?
+expect_eq "interrupted build exit code" "$rc" 130
+run builds -o json
+expect_eq "interrupted build recorded as cancelled" "$(jq -r '.builds[0].status' <<<"$out")" cancelled
+for _ in $(seq 100); do [[ -z $(docker ps -q) ]] && break; sleep 0.1; done
+expect_eq "the engine stopped the build's container" "$(docker ps -q)" ""
+git checkout -q -- .
+
 # Two builds at once are both recorded.
 printf 'FROM busybox:1.36\nRUN echo concurrent\n' > Dockerfile.ctx
 "$task_bin" -q build -o json > "$work/a.json" 2>"$work/a.err" &
