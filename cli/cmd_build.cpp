@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "command.hpp"
+#include "progress.hpp"
 #include "task/build.hpp"
 #include "task/duration.hpp"
 #include "task/project.hpp"
@@ -97,9 +98,12 @@ task::Result<void> run_build(Context& ctx, const BuildFlags& o) {
   const bool live = !ctx.out.quiet();
   const bool terminal = isatty(2) == 1;
   bool status_line_open = false;
+  TransferMeter meter(live && terminal);
   task::BuildObserver observer;
   observer.cancelled = ctx.interrupted;
+  observer.fetching = [&](const task::TransferProgress& p) { meter.update(p); };
   observer.started = [&](const task::BuildRecord& b) {
+    meter.finish();
     ctx.out.note(fmt::format("{} build {} of {} ({})", ctx.out.paint_err(Style::bold, "Building"), b.id, b.task, b.image_ref));
   };
   observer.event = [&](const task::BuildEvent& e) {
@@ -119,8 +123,10 @@ task::Result<void> run_build(Context& ctx, const BuildFlags& o) {
     if (e.kind == task::BuildEvent::Kind::stream) fmt::print(stderr, "{}", e.text);
     if (e.kind == task::BuildEvent::Kind::status && !terminal) fmt::print(stderr, "{}\n", e.text);
   };
-  task::BuildOptions options{std::filesystem::current_path(), o.commit, o.no_cache, args, o.platform, o.push};
+  task::BuildOptions options{std::filesystem::current_path(), o.commit, o.no_cache, args, o.platform, o.push,
+                             ctx.paths.cache};
   auto record = task::build_project(**store, **docker, options, ctx.env, observer);
+  meter.finish();
   if (status_line_open) fmt::print(stderr, "\n");
   if (!record) return std::unexpected(record.error());
   ctx.out.emit(build_json(*record), [&](std::string& out) {

@@ -98,6 +98,7 @@ void add_completion_commands(Commands& commands) {
 Commands all_commands() {
   Commands commands;
   add_init_commands(commands);
+  add_connect_commands(commands);
   add_build_commands(commands);
   add_schedule_commands(commands);
   add_doctor_commands(commands);

@@ -92,6 +92,7 @@ using Commands = std::vector<Command>;
 // Each command file adds its declarations; options live in shared state the run captures.
 void add_version_commands(Commands&);
 void add_init_commands(Commands&);
+void add_connect_commands(Commands&);
 void add_schedule_commands(Commands&);
 void add_completion_commands(Commands&);
 void add_build_commands(Commands&);

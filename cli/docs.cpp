@@ -87,11 +87,12 @@ const char* exit_status_section =
     ".TP\n1\nAn operation failed for a reason not listed below.\n"
     ".TP\n2\nUsage error: unknown command, bad flag or argument.\n"
     ".TP\n3\nInvalid input: a malformed name, task.yaml, schedule or value.\n"
-    ".TP\n4\nNot found: a template, project, build or deployment does not exist.\n"
+    ".TP\n4\nNot found: a template, project, build, deployment, repository, branch or file does not exist.\n"
     ".TP\n5\nConflict: something is in the way, such as a non\\-empty directory or a lock.\n"
     ".TP\n6\nThe file system refused: permissions, disk full.\n"
-    ".TP\n7\nA Git operation failed: clone, fetch, authentication, missing branch.\n"
+    ".TP\n7\nA Git operation failed: clone, fetch, an unreachable remote.\n"
     ".TP\n8\nThe Docker engine is unreachable or refused a request.\n"
+    ".TP\n9\nCredentials are missing or were refused: set TASK_GIT_TOKEN, or TASK_GIT_SSH_KEY, or load the SSH agent.\n"
     ".TP\n130\nInterrupted by Ctrl\\-C.\n";
 
 }  // namespace

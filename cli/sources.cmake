@@ -5,6 +5,8 @@ set(TASK_CLI_SOURCES
   cli/docs.cpp
   cli/cmd_completion.cpp
   cli/cmd_init.cpp
+  cli/cmd_connect.cpp
+  cli/progress.cpp
   cli/cmd_schedule.cpp
   cli/cmd_version.cpp
   cli/cmd_build.cpp

@@ -2,7 +2,7 @@
 
 __task_subcommands() {
   case "$1" in
-    "") echo "init templates build builds logs schedule doctor version completion" ;;
+    "") echo "init templates connect build builds logs schedule doctor version completion" ;;
     "schedule") echo "next explain" ;;
   esac
 }
@@ -11,6 +11,7 @@ __task_flags() {
   case "$1" in
     "build") echo "--no-cache --commit --build-arg --platform --push" ;;
     "builds") echo "-n --limit" ;;
+    "connect") echo "--branch --path --dockerfile --name --dir" ;;
     "init") echo "-t --template --dir --var" ;;
     "logs") echo "--build" ;;
     "schedule explain") echo "--timezone --tz --from" ;;
@@ -25,6 +26,11 @@ __task_value_kind() {
     "build:--build-arg") echo "none" ;;
     "build:--platform") echo "none" ;;
     "builds:-n"|"builds:--limit") echo "none" ;;
+    "connect:--branch") echo "none" ;;
+    "connect:--path") echo "none" ;;
+    "connect:--dockerfile") echo "none" ;;
+    "connect:--name") echo "none" ;;
+    "connect:--dir") echo "directory" ;;
     "init:-t"|"init:--template") echo "templates" ;;
     "init:--dir") echo "directory" ;;
     "init:--var") echo "none" ;;

@@ -12,6 +12,16 @@ function __task_value_flag --argument-names path flag
             return 0
         case 'builds:--limit'
             return 0
+        case 'connect:--branch'
+            return 0
+        case 'connect:--path'
+            return 0
+        case 'connect:--dockerfile'
+            return 0
+        case 'connect:--name'
+            return 0
+        case 'connect:--dir'
+            return 0
         case 'init:-t'
             return 0
         case 'init:--template'
@@ -51,7 +61,7 @@ end
 function __task_subcommands --argument-names path
     switch "$path"
         case ''
-            echo init templates build builds logs schedule doctor version completion
+            echo init templates connect build builds logs schedule doctor version completion
         case 'schedule'
             echo next explain
     end
@@ -81,6 +91,7 @@ end
 complete -c task -f
 complete -c task -n '__task_at \'\'' -a 'init' -d 'Create a task project from a template'
 complete -c task -n '__task_at \'\'' -a 'templates' -d 'List the templates task init can start from'
+complete -c task -n '__task_at \'\'' -a 'connect' -d 'Make a task project from an existing Git repository and its Dockerfile'
 complete -c task -n '__task_at \'\'' -a 'build' -d 'Build the task\'s Docker image from its exact source revision'
 complete -c task -n '__task_at \'\'' -a 'builds' -d 'List builds, newest first'
 complete -c task -n '__task_at \'\'' -a 'logs' -d 'Show logs: of a build (the latest by default)'
@@ -101,6 +112,11 @@ complete -c task -n '__task_at \'build\'' -l build-arg -r -f -d 'A build argumen
 complete -c task -n '__task_at \'build\'' -l platform -r -f -d 'Target platform, e.g. linux/amd64'
 complete -c task -n '__task_at \'build\'' -l push -d 'Push the image to the registry named in task.yaml'
 complete -c task -n '__task_at \'builds\'' -s n -l limit -r -f -d 'Show at most N builds (default 20)'
+complete -c task -n '__task_at \'connect\'' -l branch -r -f -d 'Branch to build (default: the repository\'s default branch)'
+complete -c task -n '__task_at \'connect\'' -l path -r -f -d 'Directory of the repository that holds the task (default: its root)'
+complete -c task -n '__task_at \'connect\'' -l dockerfile -r -f -d 'Dockerfile, relative to --path (default: Dockerfile)'
+complete -c task -n '__task_at \'connect\'' -l name -r -f -d 'Task name, a DNS-1123 label (default: from the repository\'s task.yaml, else the last component of --path or of the URL)'
+complete -c task -n '__task_at \'connect\'' -l dir -r -f -a '(__fish_complete_directories)' -d 'Directory to create (default: ./NAME)'
 complete -c task -n '__task_at \'init\'' -s t -l template -r -f -a '(task __complete templates 2>/dev/null)' -d 'Template to start from (see `task templates`)'
 complete -c task -n '__task_at \'init\'' -l dir -r -f -a '(__fish_complete_directories)' -d 'Directory to create (default: ./NAME)'
 complete -c task -n '__task_at \'init\'' -l var -r -f -d 'Set a template variable; repeatable'

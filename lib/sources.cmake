@@ -1,10 +1,11 @@
 # Explicit source lists of libtask, one block per module.
 include(${CMAKE_CURRENT_LIST_DIR}/src/schedule/sources.cmake)  # sets TASK_SCHEDULE_SOURCES
-include(${CMAKE_CURRENT_LIST_DIR}/src/docker/sources.cmake OPTIONAL)    # sets TASK_DOCKER_SOURCES
+include(${CMAKE_CURRENT_LIST_DIR}/src/docker/sources.cmake)    # sets TASK_DOCKER_SOURCES
 set(TASK_LIB_SOURCES
   lib/src/core/version.cpp
   lib/src/core/paths.cpp
   lib/src/core/text.cpp
+  lib/src/core/staging.cpp
   lib/src/project/name.cpp
   lib/src/project/duration.cpp
   lib/src/project/project.cpp
@@ -12,6 +13,12 @@ set(TASK_LIB_SOURCES
   lib/src/scaffold/init.cpp
   lib/src/git/repository.cpp
   lib/src/git/source.cpp
+  lib/src/git/commit.cpp
+  lib/src/git/remote_url.cpp
+  lib/src/git/credentials.cpp
+  lib/src/git/fetch.cpp
+  lib/src/git/cache.cpp
+  lib/src/git/connect.cpp
   lib/src/store/sqlite.cpp
   lib/src/store/store.cpp
   lib/src/build/build.cpp

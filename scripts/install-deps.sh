@@ -20,12 +20,13 @@ run_pkgs=(
   docker.io              # the local platform's engine
   busybox-static         # offline base images for tests and the demo
   iproute2 util-linux    # a private network namespace for the engine
+  python3.11 nodejs      # offline python and node base images (scripts/base-images.sh)
+  jq                     # the demo reads -o json
 )
 test_pkgs=(
   bash-completion zsh fish   # real shell completion tests
   clang libclang-rt-14-dev   # libFuzzer
   python3 curl hyperfine jq man-db
-  python3.11 nodejs          # offline python/node base images (scripts/base-images.sh)
   docker-registry            # a real registry for `task build --push`
 )
 

@@ -6,6 +6,7 @@
 #include <map>
 #include <string>
 
+#include "task/connect.hpp"
 #include "task/docker.hpp"
 #include "task/error.hpp"
 #include "task/paths.hpp"
@@ -20,18 +21,22 @@ struct BuildOptions {
   std::map<std::string, std::string> build_args;  // over task.yaml's build.args
   std::string platform;
   bool push = false;
+  std::filesystem::path cache_dir;                // Paths::cache: clones of connected repositories
 };
 
 struct BuildObserver {
   std::function<void(const BuildRecord&)> started = [](const BuildRecord&) {};
   std::function<void(const BuildEvent&)> event = [](const BuildEvent&) {};
   std::function<bool()> cancelled = [] { return false; };
+  std::function<void(const TransferProgress&)> fetching = [](const TransferProgress&) {};  // connected sources
   std::function<Timestamp()> now = [] {
     return std::chrono::time_point_cast<std::chrono::milliseconds>(std::chrono::system_clock::now());
   };
 };
 
-// Builds, tags task/<name>:<commit12> (with "-dirty.N" for a dirty tree), labels the image
+// Builds from the project's work tree, or for a connected project (task.yaml's source.git)
+// from a clean checkout of its branch's head fetched into the cache, or of `commit`.
+// Tags task/<name>:<commit12> (with "-dirty.N" for a dirty tree), labels the image
 // with the task, commit, source and build id, and pushes when asked. A failed or cancelled
 // build is stored too, and its error says which build it was.
 Result<BuildRecord> build_project(Store& store, DockerClient& docker, const BuildOptions& options,

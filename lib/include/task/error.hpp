@@ -15,8 +15,9 @@ enum class Errc : int {
   not_found = 4,      // a template, project, build or deployment does not exist
   conflict = 5,       // something is in the way: a non-empty directory, a lock
   io = 6,             // the file system refused: permissions, disk full
-  git = 7,            // a Git operation failed: clone, fetch, auth, missing branch
+  git = 7,            // a Git operation failed: clone, fetch, an unreachable remote
   docker = 8,         // the Docker engine is unreachable or refused a request
+  auth = 9,           // credentials are missing or were refused: a Git token, an SSH key
   interrupted = 130,  // the user pressed Ctrl-C
 };
 

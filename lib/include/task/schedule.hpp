@@ -30,8 +30,9 @@
 //     one fire); a time that occurs twice fires at its first occurrence only.
 // Intervals run on elapsed time and ignore the zone except when formatting.
 //
-// Searches are bounded: a schedule that parses fires at least once every 8 years, and no
-// search looks further than 400 years (one full Gregorian cycle) ahead. Instants are
+// Searches are bounded: a cron schedule that parses fires at least once every 8 years
+// (February 29 skips 2100), and no search looks further than 400 years (one full Gregorian
+// cycle) ahead, so nothing can hang. Instants are
 // supported from 0001-01-01T00:00:00Z through 9999-12-31T23:59:59Z.
 #include <chrono>
 #include <cstddef>
@@ -58,12 +59,12 @@ class ZoneRules;
 
 // The parsed form of a cron schedule: bit v of a mask is set when value v is allowed.
 struct CronFields {
-  std::uint64_t seconds = 1;        // 0-59; a 5-field schedule fires at second 0
-  std::uint64_t minutes = 0;        // 0-59
-  std::uint32_t hours = 0;          // 0-23
-  std::uint32_t days_of_month = 0;  // 1-31
-  std::uint16_t months = 0;         // 1-12
-  std::uint8_t days_of_week = 0;    // 0-6, Sunday = 0
+  std::uint64_t seconds = 1;             // 0-59; a 5-field schedule fires at second 0
+  std::uint64_t minutes = 0;             // 0-59
+  std::uint32_t hours = 0;               // 0-23
+  std::uint32_t days_of_month = 0;       // 1-31
+  std::uint16_t months = 0;              // 1-12
+  std::uint8_t days_of_week = 0;         // 0-6, Sunday = 0
   bool day_of_month_restricted = false;  // the field is not a bare `*` or `?`
   bool day_of_week_restricted = false;
   bool has_seconds = false;  // the schedule was written with 6 fields
@@ -115,8 +116,8 @@ Result<Schedule> parse_schedule(std::string_view text, std::string_view timezone
 std::optional<Instant> next_fire_after(const Schedule& schedule, Instant after,
                                        Instant anchor = {});
 // The next `count` fire times after `after` (fewer only at the end of the supported range).
-std::vector<Instant> next_fire_times(const Schedule& schedule, Instant after,
-                                     std::size_t count, Instant anchor = {});
+std::vector<Instant> next_fire_times(const Schedule& schedule, Instant after, std::size_t count,
+                                     Instant anchor = {});
 // Every fire time in [from, to), at most `limit` of them.
 std::vector<Instant> fire_times_between(const Schedule& schedule, Instant from, Instant to,
                                         std::size_t limit, Instant anchor = {});

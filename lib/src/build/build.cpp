@@ -5,6 +5,7 @@
 
 #include <fstream>
 
+#include "task/connect.hpp"
 #include "task/git.hpp"
 #include "task/project.hpp"
 
@@ -65,22 +66,28 @@ Result<BuildRecord> build_project(Store& store, DockerClient& docker, const Buil
                                   const Environment& env, const BuildObserver& observer) {
   auto config = load_project(options.project_dir);
   if (!config) return std::unexpected(config.error());
-  if (!config->source.git.empty()) {
-    return fail(Errc::invalid_input,
-                fmt::format("{} builds from {}, a connected repository, which this version cannot fetch",
-                            config->name, config->source.git),
-                "build from a local clone: remove `source` from task.yaml in a checkout of that repository");
-  }
 
   ScratchDir scratch;
-  auto source = resolve_local_source(options.project_dir, options.commit, scratch.path() / "tree");
+  Result<SourceRevision> source = [&] {
+    if (config->source.git.empty()) return resolve_local_source(options.project_dir, options.commit, scratch.path() / "tree");
+    FetchObserver fetch{observer.fetching, observer.cancelled};
+    return resolve_remote_source(config->source, options.commit, GitAccess{options.cache_dir, env},
+                                 scratch.path() / "tree", fetch);
+  }();
   if (!source) return std::unexpected(source.error());
+  // What the record, the log and the labels say: a hand-written URL may hold a user name
+  // that is really a token.
+  const std::string source_url = redact_credentials(config->source.git);
   auto context = inside(source->tree, config->build.context, "build context");
   if (!context) return std::unexpected(context.error());
   auto dockerfile = inside(*context, config->build.dockerfile, "Dockerfile");
   if (!dockerfile) return std::unexpected(dockerfile.error());
   if (!fs::is_regular_file(*dockerfile)) {
-    return fail(Errc::not_found, fmt::format("no Dockerfile at {}", dockerfile->string()),
+    const bool connected = !config->source.git.empty();
+    const std::string shown = connected ? fmt::format("{} in {} at {:.12}", dockerfile->lexically_relative(scratch.path() / "tree").generic_string(),
+                                                      source_url, source->commit.id)
+                                        : dockerfile->string();
+    return fail(Errc::not_found, fmt::format("no Dockerfile at {}", shown),
                 "add one, or set `build.dockerfile` in task.yaml");
   }
 
@@ -91,7 +98,7 @@ Result<BuildRecord> build_project(Store& store, DockerClient& docker, const Buil
     dirty_count = *count + 1;
   }
   auto record = store.begin_build({config->name, fs::absolute(options.project_dir).lexically_normal().string(),
-                                   source->commit.id, source->dirty, config->source.git, observer.now()});
+                                   source->commit.id, source->dirty, source_url, observer.now()});
   if (!record) return std::unexpected(record.error());
   const std::string repo = "task/" + config->name;
   record->image_ref = repo + ":" + image_tag(source->commit.id, source->dirty, dirty_count);
@@ -105,6 +112,11 @@ Result<BuildRecord> build_project(Store& store, DockerClient& docker, const Buil
   };
   log_line(fmt::format("build {} of {} at {}{}\n", record->id, config->name, source->commit.id,
                        source->dirty ? " (dirty work tree)" : ""));
+  if (!config->source.git.empty()) {
+    log_line(fmt::format("source {} branch {}{}: {} ({})\n", source_url, config->source.branch,
+                         config->source.path.empty() ? "" : ", directory " + config->source.path,
+                         source->commit.summary, source->commit.author));
+  }
 
   BuildRequest request;
   request.context_dir = *context;
@@ -115,7 +127,7 @@ Result<BuildRecord> build_project(Store& store, DockerClient& docker, const Buil
   request.labels = {{"task.name", config->name},
                     {"task.commit", source->commit.id},
                     {"task.dirty", source->dirty ? "true" : "false"},
-                    {"task.source", config->source.git.empty() ? record->project_dir : config->source.git},
+                    {"task.source", source_url.empty() ? record->project_dir : source_url},
                     {"task.build", std::to_string(record->id)}};
   request.no_cache = options.no_cache;
   request.platform = options.platform;

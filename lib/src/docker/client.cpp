@@ -80,10 +80,12 @@ Result<DockerClient> DockerClient::connect(const DockerEndpoint& endpoint) {
   auto pong = impl->http.perform(ping);
   if (!pong) return std::unexpected(pong.error());
   if (pong->status != 200) {
+    const std::string message = docker::engine_message(*pong);
+    const bool wants_tls = message.find("HTTPS") != std::string::npos;
     return fail(Errc::docker,
-                "the Docker engine at " + endpoint.host + " does not answer /_ping: " +
-                    docker::engine_message(*pong),
-                "is it a Docker engine? try `task doctor`");
+                "the Docker engine at " + endpoint.host + " does not answer /_ping: " + message,
+                wants_tls ? "this engine speaks TLS: set DOCKER_TLS_VERIFY=1 and DOCKER_CERT_PATH"
+                          : "is it a Docker engine? try `task doctor`");
   }
 
   HttpCall version;

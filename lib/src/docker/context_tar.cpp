@@ -118,6 +118,8 @@ struct ContextTar::Impl {
     ArchiveEntry entry(archive_entry_new());
     std::string name = relative;
     if (S_ISDIR(st.st_mode)) name += '/';
+    // Names are the file system's bytes, whatever the locale: libarchive writes names
+    // it cannot convert to UTF-8 raw, under a pax "hdrcharset=BINARY" record.
     archive_entry_copy_pathname(entry.get(), name.c_str());
     archive_entry_set_perm(entry.get(), static_cast<mode_t>(st.st_mode & 07777));
     archive_entry_set_mtime(entry.get(), st.st_mtim.tv_sec, 0);

@@ -38,13 +38,17 @@ Result<std::string> normalise_host(std::string host, bool tls, const std::string
       return fail(Errc::invalid_input, origin + ": `" + host + "` names no host",
                   "write it as tcp://HOST:PORT");
     }
-    // A port is there unless the address ends in a host name or a bracketed IPv6 address.
-    const auto colon = address.rfind(':');
-    const auto bracket = address.rfind(']');
+    // "host[:port][/base/path]": the port is added unless given; an IPv6 address is
+    // bracketed, so its colons come before the ']'.
+    const auto slash = address.find('/');
+    std::string authority = address.substr(0, slash);
+    const std::string base_path = slash == std::string::npos ? "" : address.substr(slash);
+    const auto colon = authority.rfind(':');
+    const auto bracket = authority.rfind(']');
     if (colon == std::string::npos || (bracket != std::string::npos && bracket > colon)) {
-      address += tls ? ":2376" : ":2375";
+      authority += tls ? ":2376" : ":2375";
     }
-    return "tcp://" + address;
+    return "tcp://" + authority + base_path;
   }
   const std::string scheme = host.substr(0, host.find("://"));
   return fail(Errc::invalid_input,

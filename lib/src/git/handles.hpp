@@ -19,6 +19,11 @@ using Repository = std::unique_ptr<git_repository, Release<git_repository_free>>
 using Index = std::unique_ptr<git_index, Release<git_index_free>>;
 using Tree = std::unique_ptr<git_tree, Release<git_tree_free>>;
 using Signature = std::unique_ptr<git_signature, Release<git_signature_free>>;
+using Object = std::unique_ptr<git_object, Release<git_object_free>>;
+using Commit = std::unique_ptr<git_commit, Release<git_commit_free>>;
+using Blob = std::unique_ptr<git_blob, Release<git_blob_free>>;
+using TreeEntry = std::unique_ptr<git_tree_entry, Release<git_tree_entry_free>>;
+using Remote = std::unique_ptr<git_remote, Release<git_remote_free>>;
 
 // libgit2 counts its initialisations; holding one keeps the library up for a scope.
 class Library {

@@ -1,6 +1,8 @@
 #include <fmt/format.h>
 
-#include "git/handles.hpp"
+#include "git/commit.hpp"
+#include "git/fetch.hpp"
+#include "task/connect.hpp"
 #include "task/git.hpp"
 
 namespace task {
@@ -8,17 +10,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-using Object = std::unique_ptr<git_object, git::Release<git_object_free>>;
-using Commit = std::unique_ptr<git_commit, git::Release<git_commit_free>>;
 using StatusList = std::unique_ptr<git_status_list, git::Release<git_status_list_free>>;
-
-CommitInfo describe_commit(const git_commit* commit) {
-  char hex[GIT_OID_HEXSZ + 1] = {};
-  git_oid_tostr(hex, sizeof hex, git_commit_id(commit));
-  const git_signature* author = git_commit_author(commit);
-  const char* summary = git_commit_summary(const_cast<git_commit*>(commit));
-  return CommitInfo{hex, summary ? summary : "", fmt::format("{} <{}>", author->name, author->email)};
-}
 
 Result<bool> work_tree_dirty(git_repository* repo) {
   git_status_options opts = GIT_STATUS_OPTIONS_INIT;
@@ -28,6 +20,12 @@ Result<bool> work_tree_dirty(git_repository* repo) {
   if (git_status_list_new(&raw, repo, &opts) != 0) return std::unexpected(git::last_error("cannot read the work tree's status"));
   StatusList list(raw);
   return git_status_list_entrycount(list.get()) > 0;
+}
+
+// A full or abbreviated object id: something a fetch cannot change the meaning of.
+bool is_object_id(const std::string& spec) {
+  return spec.size() >= 7 && spec.size() <= GIT_OID_HEXSZ &&
+         spec.find_first_not_of("0123456789abcdefABCDEF") == std::string::npos;
 }
 
 }  // namespace
@@ -45,23 +43,18 @@ Result<SourceRevision> resolve_local_source(const fs::path& project_dir, const s
   if (git_repository_is_bare(repo.get())) return fail(Errc::git, "the repository is bare: there is no work tree to build");
 
   const std::string spec = commit.empty() ? "HEAD" : commit;
-  git_object* raw_obj = nullptr;
-  if (git_revparse_single(&raw_obj, repo.get(), spec.c_str()) != 0) {
+  auto target = git::find_commit(repo.get(), spec);
+  if (!target) {
+    if (target.error().code != Errc::not_found) return std::unexpected(target.error());
     if (commit.empty()) {
       return fail(Errc::git, "the repository has no commit yet", "commit the project's files first: `git add -A && git commit`");
     }
     return fail(Errc::not_found, fmt::format("no commit `{}` in {}", commit, project_dir.string()),
                 "`git log --oneline` lists the commits");
   }
-  Object obj(raw_obj);
-  git_object* raw_peeled = nullptr;
-  if (git_object_peel(&raw_peeled, obj.get(), GIT_OBJECT_COMMIT) != 0) {
-    return fail(Errc::invalid_input, fmt::format("`{}` does not name a commit", spec));
-  }
-  Commit target(reinterpret_cast<git_commit*>(raw_peeled));
 
   SourceRevision out;
-  out.commit = describe_commit(target.get());
+  out.commit = git::describe_commit(target->get());
   // The project may sit in a sub-directory of its repository.
   fs::path workdir = git_repository_workdir(repo.get());
   auto relative = fs::relative(fs::weakly_canonical(project_dir), fs::weakly_canonical(workdir));
@@ -74,20 +67,60 @@ Result<SourceRevision> resolve_local_source(const fs::path& project_dir, const s
     return out;
   }
 
-  git_checkout_options opts = GIT_CHECKOUT_OPTIONS_INIT;
-  opts.checkout_strategy = GIT_CHECKOUT_FORCE | GIT_CHECKOUT_DONT_UPDATE_INDEX;
-  std::string target_dir = scratch.string();
-  opts.target_directory = target_dir.c_str();
-  std::error_code ec;
-  fs::create_directories(scratch, ec);
-  git_tree* raw_tree = nullptr;
-  if (git_commit_tree(&raw_tree, target.get()) != 0 ||
-      git_checkout_tree(repo.get(), reinterpret_cast<git_object*>(raw_tree), &opts) != 0) {
-    if (raw_tree) git_tree_free(raw_tree);
-    return std::unexpected(git::last_error(fmt::format("cannot check out {}", spec)));
+  auto subpath = relative.empty() || relative == "." ? std::string{} : relative.generic_string();
+  if (auto copied = git::export_commit(repo.get(), target->get(), scratch, subpath); !copied) {
+    return std::unexpected(copied.error());
   }
-  git_tree_free(raw_tree);
   out.tree = relative.empty() || relative == "." ? scratch : scratch / relative;
+  out.exported = true;
+  return out;
+}
+
+Result<SourceRevision> resolve_remote_source(const SourceSpec& source, const std::string& commit,
+                                             const GitAccess& access, const fs::path& scratch,
+                                             const FetchObserver& observer) {
+  auto url = parse_git_url(source.git, fs::current_path());
+  if (!url) return std::unexpected(url.error());
+  auto path = normalize_repo_path(source.path, "source.path");
+  if (!path) return std::unexpected(path.error());
+  git::Library library;
+
+  // A commit id already in the cache needs no network: a build of an old revision works
+  // offline and cannot be changed by a force-push.
+  git::Repository repo;
+  git::Commit target;
+  std::string branch = source.branch;
+  if (is_object_id(commit)) {
+    if ((repo = git::open_cached(*url, access))) {
+      if (auto found = git::find_commit(repo.get(), commit)) target = std::move(*found);
+    }
+  }
+  if (!target) {
+    auto cached = git::fetch_branch(*url, source.branch, access, observer);
+    if (!cached) return std::unexpected(cached.error());
+    branch = cached->fetched.branch;
+    repo = std::move(cached->repo);
+    auto found = commit.empty() ? git::find_commit(repo.get(), "refs/heads/" + branch)
+                                : git::find_commit(repo.get(), commit);
+    if (!found) {
+      if (found.error().code != Errc::not_found) return std::unexpected(found.error());
+      return fail(Errc::not_found, fmt::format("no commit `{}` on branch {} of {}", commit, branch, url->text),
+                  "--commit takes a commit of the connected branch; without it, the build takes the branch's head");
+    }
+    target = std::move(*found);
+  }
+
+  SourceRevision out;
+  out.commit = git::describe_commit(target.get());
+  if (auto copied = git::export_commit(repo.get(), target.get(), scratch, *path); !copied) {
+    auto err = copied.error();
+    if (err.code == Errc::not_found || err.code == Errc::invalid_input) {
+      err.message = fmt::format("{} of {}: {}", branch.empty() ? "the cached clone" : "branch " + branch, url->text, err.message);
+      err.hint = "fix `source.path` in task.yaml";
+    }
+    return std::unexpected(err);
+  }
+  out.tree = path->empty() ? scratch : scratch / *path;
   out.exported = true;
   return out;
 }

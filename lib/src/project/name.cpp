@@ -8,7 +8,9 @@ namespace {
 
 bool is_lower_alnum(char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'); }
 
-std::string suggestion(std::string_view name) {
+}  // namespace
+
+std::string to_dns_label(std::string_view name) {
   std::string out;
   for (char c : name) {
     if (c >= 'A' && c <= 'Z') {
@@ -25,13 +27,11 @@ std::string suggestion(std::string_view name) {
   return out;
 }
 
-}  // namespace
-
 Result<void> validate_name(std::string_view name, std::string_view what) {
   const std::string rule =
       "use 1-63 lowercase letters, digits and '-', starting and ending with a letter or digit";
   auto reject = [&](std::string reason) -> Result<void> {
-    auto better = suggestion(name);
+    auto better = to_dns_label(name);
     std::string hint = rule;
     if (!better.empty() && better != name) hint += fmt::format(", e.g. `{}`", better);
     return fail(Errc::invalid_input, fmt::format("invalid {} `{}`: {}", what, name, reason), hint);

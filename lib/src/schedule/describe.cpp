@@ -91,7 +91,8 @@ View view(const std::string& expression_field, Field field) {
 }
 
 std::string every(int step, std::string_view unit) {
-  return step == 1 ? "every " + std::string(unit) : "every " + ordinal(step) + " " + std::string(unit);
+  return step == 1 ? "every " + std::string(unit)
+                   : "every " + ordinal(step) + " " + std::string(unit);
 }
 
 std::string item_phrase(const FieldItem& item, std::string_view unit) {
@@ -125,9 +126,11 @@ TimePhrase time_phrase(const View& s, const View& m, const View& h) {
   const auto minute_step = m.whole_step();
   const auto second_step = s.whole_step();
   if (second_zero && minute_step && every_hour)
-    return {*minute_step == 1 ? "Every minute" : "Every " + std::to_string(*minute_step) + " minutes"};
+    return {*minute_step == 1 ? "Every minute"
+                              : "Every " + std::to_string(*minute_step) + " minutes"};
   if (second_step && m.is_all() && every_hour)
-    return {*second_step == 1 ? "Every second" : "Every " + std::to_string(*second_step) + " seconds"};
+    return {*second_step == 1 ? "Every second"
+                              : "Every " + std::to_string(*second_step) + " seconds"};
   if (second_zero && m.parsed.bits == 1 && every_hour) return {"Every hour"};
 
   const auto second = s.single();
@@ -161,7 +164,8 @@ std::string named_runs(std::uint64_t bits, const std::vector<int>& order, NameOf
     std::size_t j = i;
     while (j + 1 < order.size() && ((bits >> order[j + 1]) & 1u)) ++j;
     if (j - i >= 2) {
-      words.push_back(std::string(name_of(order[i])) + " through " + std::string(name_of(order[j])));
+      words.push_back(std::string(name_of(order[i])) + " through " +
+                      std::string(name_of(order[j])));
     } else {
       for (std::size_t k = i; k <= j; ++k) words.push_back(std::string(name_of(order[k])));
     }
@@ -187,7 +191,8 @@ std::string days_of_month_phrase(const View& v) {
   }
   for (const FieldItem& item : v.parsed.items) {
     if (!item.whole && item.step == 1 && item.first != item.last)
-      words.push_back("days " + std::to_string(item.first) + " through " + std::to_string(item.last));
+      words.push_back("days " + std::to_string(item.first) + " through " +
+                      std::to_string(item.last));
     else
       words.push_back(item_phrase(item, "day"));
   }
@@ -261,16 +266,21 @@ std::string describe_interval(const Schedule& schedule) {
   }
   auto noun = [](char unit) {
     switch (unit) {
-      case 'd': return "day";
-      case 'h': return "hour";
-      case 'm': return "minute";
-      default: return "second";
+      case 'd':
+        return "day";
+      case 'h':
+        return "hour";
+      case 'm':
+        return "minute";
+      default:
+        return "second";
     }
   };
   if (parts.size() == 1 && parts[0].value == 1) return std::string("Every ") + noun(parts[0].unit);
   std::vector<std::string> words;
   for (const auto& part : parts)
-    words.push_back(std::to_string(part.value) + " " + noun(part.unit) + (part.value == 1 ? "" : "s"));
+    words.push_back(std::to_string(part.value) + " " + noun(part.unit) +
+                    (part.value == 1 ? "" : "s"));
   return "Every " + join_list(words);
 }
 
@@ -278,7 +288,8 @@ std::string describe_interval(const Schedule& schedule) {
 
 std::string describe(const Schedule& schedule) {
   std::string text = schedule.is_interval() ? describe_interval(schedule) : describe_cron(schedule);
-  if (!schedule.is_interval() && schedule.timezone() != "UTC") text += ", in " + schedule.timezone();
+  if (!schedule.is_interval() && schedule.timezone() != "UTC")
+    text += ", in " + schedule.timezone();
   return text;
 }
 

@@ -80,8 +80,7 @@ struct Value {
   bool named;
 };
 
-std::expected<Value, FieldError> parse_value(std::string_view token, Field field,
-                                             bool range_end) {
+std::expected<Value, FieldError> parse_value(std::string_view token, Field field, bool range_end) {
   const FieldRange range = field_range(field);
   const int max = field == Field::day_of_week ? 7 : range.max;
   if (all_digits(token)) {
@@ -109,8 +108,7 @@ std::expected<Value, FieldError> parse_value(std::string_view token, Field field
     return std::unexpected(
         FieldError{"unknown day of the week " + quoted(token) + ": expected 0-7 or SUN-SAT", {}});
   return std::unexpected(FieldError{quoted(token) + " is not a number (expected " +
-                                        std::to_string(range.min) + "-" + std::to_string(max) +
-                                        ")",
+                                        std::to_string(range.min) + "-" + std::to_string(max) + ")",
                                     {}});
 }
 
@@ -126,9 +124,7 @@ std::string abbreviation(int v, Field field) {
 std::string unwrapped(Value first, Value last, Field field) {
   const FieldRange range = field_range(field);
   const bool names = first.named || last.named;
-  auto text = [&](int v) {
-    return names ? abbreviation(v, field) : std::to_string(v);
-  };
+  auto text = [&](int v) { return names ? abbreviation(v, field) : std::to_string(v); };
   const int top = field == Field::day_of_week ? 7 : range.max;
   const int bottom = field == Field::day_of_week ? 1 : range.min;
   std::string out = text(first.number) + "-" + text(top);
@@ -140,10 +136,14 @@ std::string unwrapped(Value first, Value last, Field field) {
 
 std::string_view unit_letter(Field field) {
   switch (field) {
-    case Field::second: return "s";
-    case Field::minute: return "m";
-    case Field::hour: return "h";
-    default: return "";
+    case Field::second:
+      return "s";
+    case Field::minute:
+      return "m";
+    case Field::hour:
+      return "h";
+    default:
+      return "";
   }
 }
 
@@ -157,9 +157,10 @@ std::expected<int, FieldError> parse_step(std::string_view text, Field field) {
   if (step >= 1 && step <= max_step) return step;
   FieldError error{"step " + std::string(text) + " out of range 1-" + std::to_string(max_step), {}};
   if (step > max_step && !unit_letter(field).empty())
-    error.hint = "a step counts within the next larger unit and would match only the first "
-                 "value; for a fixed period use an interval such as @every " +
-                 std::string(text) + std::string(unit_letter(field));
+    error.hint =
+        "a step counts within the next larger unit and would match only the first "
+        "value; for a fixed period use an interval such as @every " +
+        std::string(text) + std::string(unit_letter(field));
   return std::unexpected(std::move(error));
 }
 
@@ -179,8 +180,8 @@ std::expected<FieldItem, FieldError> parse_item(std::string_view item, Field fie
   }
   if (base == "*" || base == "?") {
     if (base == "?" && !day_field)
-      return std::unexpected(FieldError{
-          "`?` is only allowed in the day-of-month and day-of-week fields", {}});
+      return std::unexpected(
+          FieldError{"`?` is only allowed in the day-of-month and day-of-week fields", {}});
     if (base == "?" && step)
       return std::unexpected(FieldError{"`?` must stand alone, meaning any day", {}});
     return FieldItem{range.min, range.max, step.value_or(1), true};
@@ -203,9 +204,8 @@ std::expected<FieldItem, FieldError> parse_item(std::string_view item, Field fie
   if (start_text.empty()) {
     if (auto message = unsupported_extension(end_text, field))
       return std::unexpected(FieldError{*message, {}});
-    return std::unexpected(
-        FieldError{"missing start of range in " + quoted(item) + " (values cannot be negative)",
-                   {}});
+    return std::unexpected(FieldError{
+        "missing start of range in " + quoted(item) + " (values cannot be negative)", {}});
   }
   if (end_text.empty())
     return std::unexpected(FieldError{"missing end of range in " + quoted(item), {}});
@@ -216,9 +216,9 @@ std::expected<FieldItem, FieldError> parse_item(std::string_view item, Field fie
   auto last = parse_value(end_text, field, true);
   if (!last) return std::unexpected(std::move(last.error()));
   if (first->number > last->number)
-    return std::unexpected(FieldError{
-        "range " + std::string(base) + " wraps around; ranges must go upwards",
-        "write " + unwrapped(*first, *last, field)});
+    return std::unexpected(
+        FieldError{"range " + std::string(base) + " wraps around; ranges must go upwards",
+                   "write " + unwrapped(*first, *last, field)});
   return FieldItem{first->number, last->number, step.value_or(1), false};
 }
 
@@ -226,12 +226,18 @@ std::expected<FieldItem, FieldError> parse_item(std::string_view item, Field fie
 
 std::string_view field_name(Field field) {
   switch (field) {
-    case Field::second: return "second";
-    case Field::minute: return "minute";
-    case Field::hour: return "hour";
-    case Field::day_of_month: return "day-of-month";
-    case Field::month: return "month";
-    case Field::day_of_week: return "day-of-week";
+    case Field::second:
+      return "second";
+    case Field::minute:
+      return "minute";
+    case Field::hour:
+      return "hour";
+    case Field::day_of_month:
+      return "day-of-month";
+    case Field::month:
+      return "month";
+    case Field::day_of_week:
+      return "day-of-week";
   }
   return "";
 }
@@ -239,11 +245,16 @@ std::string_view field_name(Field field) {
 FieldRange field_range(Field field) {
   switch (field) {
     case Field::second:
-    case Field::minute: return {0, 59};
-    case Field::hour: return {0, 23};
-    case Field::day_of_month: return {1, 31};
-    case Field::month: return {1, 12};
-    case Field::day_of_week: return {0, 6};
+    case Field::minute:
+      return {0, 59};
+    case Field::hour:
+      return {0, 23};
+    case Field::day_of_month:
+      return {1, 31};
+    case Field::month:
+      return {1, 12};
+    case Field::day_of_week:
+      return {0, 6};
   }
   return {0, 0};
 }
@@ -256,9 +267,8 @@ std::expected<ParsedField, FieldError> parse_field(std::string_view text, Field 
   std::size_t pos = 0;
   while (true) {
     const std::size_t comma = text.find(',', pos);
-    const std::string_view item = text.substr(pos, comma == std::string_view::npos
-                                                       ? std::string_view::npos
-                                                       : comma - pos);
+    const std::string_view item =
+        text.substr(pos, comma == std::string_view::npos ? std::string_view::npos : comma - pos);
     if (item.empty())
       return std::unexpected(FieldError{"empty item in the list", "remove the extra `,`"});
     auto parsed_item = parse_item(item, field);

@@ -13,10 +13,14 @@ std::string quoted(std::string_view s) { return "\"" + std::string(s) + "\""; }
 
 std::int64_t unit_seconds(char unit) {
   switch (unit) {
-    case 'd': return 86400;
-    case 'h': return 3600;
-    case 'm': return 60;
-    default: return 1;
+    case 'd':
+      return 86400;
+    case 'h':
+      return 3600;
+    case 'm':
+      return 60;
+    default:
+      return 1;
   }
 }
 

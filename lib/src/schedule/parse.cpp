@@ -64,7 +64,8 @@ struct Body {
 Result<Body> parse_interval(std::string_view duration) {
   auto parts = schedule_detail::parse_duration(duration);
   if (!parts) return invalid(parts.error(), "for example @every 90s, @every 5m or every 2h30m");
-  return Body{std::string(duration), {}, std::chrono::seconds{schedule_detail::total_seconds(*parts)}};
+  return Body{
+      std::string(duration), {}, std::chrono::seconds{schedule_detail::total_seconds(*parts)}};
 }
 
 // A day of the month that none of the chosen months has makes a schedule that never fires.
@@ -89,8 +90,8 @@ std::optional<Error> never_fires(const CronFields& f, std::string_view dom_text,
                       std::to_string(longest) + " days"
                 : "none of the chosen months has more than " + std::to_string(longest) + " days";
   return Error{Errc::invalid_input,
-               "day-of-month field " + quoted(dom_text) + " and month field " +
-                   quoted(month_text) + ": the schedule can never fire, " + reason,
+               "day-of-month field " + quoted(dom_text) + " and month field " + quoted(month_text) +
+                   ": the schedule can never fire, " + reason,
                "pick a day that exists in the month (a day some chosen months lack is "
                "skipped in those months only)"};
 }
@@ -102,15 +103,16 @@ Result<Body> parse_cron(const std::vector<std::string_view>& tokens) {
     if (tokens.size() == 1 && !tokens[0].empty() && tokens[0][0] >= '0' && tokens[0][0] <= '9' &&
         schedule_detail::parse_duration(tokens[0]))
       hint = "for a fixed period write @every " + std::string(tokens[0]);
-    return invalid("expected 5 fields (minute hour day-of-month month day-of-week) or 6 (with "
-                   "a leading second field), found " +
-                       std::to_string(tokens.size()),
-                   std::move(hint));
+    return invalid(
+        "expected 5 fields (minute hour day-of-month month day-of-week) or 6 (with "
+        "a leading second field), found " +
+            std::to_string(tokens.size()),
+        std::move(hint));
   }
   const bool six = tokens.size() == 6;
-  static constexpr std::array<Field, 6> kOrder = {Field::second,       Field::minute,
-                                                  Field::hour,         Field::day_of_month,
-                                                  Field::month,        Field::day_of_week};
+  static constexpr std::array<Field, 6> kOrder = {Field::second, Field::minute,
+                                                  Field::hour,   Field::day_of_month,
+                                                  Field::month,  Field::day_of_week};
   std::array<schedule_detail::ParsedField, 6> parsed;
   parsed[0].bits = 1;  // five fields: second 0
   for (std::size_t i = 0; i < tokens.size(); ++i) {
@@ -209,11 +211,11 @@ Result<Schedule> parse_schedule(std::string_view text, std::string_view timezone
   }
   const std::string_view given_zone = trim(timezone);
   if (has_prefix && !given_zone.empty() && given_zone != prefix_zone)
-    return invalid("the schedule says " + std::string(trimmed.substr(0, trimmed.find_first_of(" \t"))) +
+    return invalid("the schedule says " +
+                       std::string(trimmed.substr(0, trimmed.find_first_of(" \t"))) +
                        " but time zone " + quoted(given_zone) + " was also given",
                    "give the time zone once");
-  if (tokens.empty())
-    return invalid("empty schedule", std::string(kExamples));
+  if (tokens.empty()) return invalid("empty schedule", std::string(kExamples));
 
   Result<Body> body = invalid("empty schedule", std::string(kExamples));
   if (tokens[0].starts_with('@'))

@@ -109,7 +109,7 @@ std::optional<PosixRule> PosixRule::parse(std::string_view tz) {
   if (!in.name()) return std::nullopt;
   const auto standard = in.duration();
   if (!standard) return std::nullopt;
-  rule.standard_offset_ = -*standard;  // POSIX counts west of Greenwich as positive
+  rule.standard_offset_ = -*standard;                // POSIX counts west of Greenwich as positive
   if (in.done() || !in.name()) return std::nullopt;  // no daylight saving
   rule.daylight_offset_ = rule.standard_offset_ + 3600;
   if (in.peek() != ',') {

@@ -152,15 +152,13 @@ Result<Instant> parse_rfc3339(std::string_view input) {
                         std::to_string(*year) + "-" + (*month < 10 ? "0" : "") +
                         std::to_string(*month));
   if (*hour > 23) return out_of_range("hour " + std::to_string(*hour) + " out of range 0-23");
-  if (*minute > 59)
-    return out_of_range("minute " + std::to_string(*minute) + " out of range 0-59");
+  if (*minute > 59) return out_of_range("minute " + std::to_string(*minute) + " out of range 0-59");
   // 60 is a leap second; Instant has none, so it reads as the next second.
-  if (*second > 60)
-    return out_of_range("second " + std::to_string(*second) + " out of range 0-60");
+  if (*second > 60) return out_of_range("second " + std::to_string(*second) + " out of range 0-60");
 
-  const Seconds local = schedule_detail::days_from_civil(*year, *month, *day) *
-                            schedule_detail::kSecondsPerDay +
-                        *hour * Seconds{3600} + *minute * Seconds{60} + *second;
+  const Seconds local =
+      schedule_detail::days_from_civil(*year, *month, *day) * schedule_detail::kSecondsPerDay +
+      *hour * Seconds{3600} + *minute * Seconds{60} + *second;
   return Instant{std::chrono::seconds{local - offset}};
 }
 

@@ -4,7 +4,6 @@
 
 #include <algorithm>
 #include <array>
-#include <cctype>
 #include <chrono>
 #include <cstdio>
 #include <exception>
@@ -48,21 +47,25 @@ std::string read_tzif_footer(const std::string& path) {
   return data.substr(start + 1, data.size() - start - 2);
 }
 
-char lower(char c) { return static_cast<char>(std::tolower(static_cast<unsigned char>(c))); }
+char lower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
 
-// Case-insensitive Levenshtein distance; short strings only (names of zones).
-std::size_t edit_distance(std::string_view a, std::string_view b) {
-  std::vector<std::size_t> row(b.size() + 1);
+// Case-insensitive Levenshtein distance, or `give_up` as soon as it is certain to reach it.
+std::size_t edit_distance(std::string_view a, std::string_view b, std::size_t give_up) {
+  std::array<std::size_t, 65> row{};
+  if (b.size() >= row.size()) return give_up;
   for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
   for (std::size_t i = 1; i <= a.size(); ++i) {
     std::size_t diagonal = row[0];
     row[0] = i;
+    std::size_t row_min = row[0];
     for (std::size_t j = 1; j <= b.size(); ++j) {
       const std::size_t above = row[j];
       const std::size_t substitute = diagonal + (lower(a[i - 1]) == lower(b[j - 1]) ? 0 : 1);
       row[j] = std::min({above + 1, row[j - 1] + 1, substitute});
+      row_min = std::min(row_min, row[j]);
       diagonal = above;
     }
+    if (row_min >= give_up) return give_up;
   }
   return row[b.size()];
 }
@@ -80,7 +83,7 @@ std::string closest_zone_name(std::string_view name) {
       const std::size_t gap = candidate.size() > name.size() ? candidate.size() - name.size()
                                                              : name.size() - candidate.size();
       if (gap >= best_distance) continue;
-      const std::size_t distance = edit_distance(name, candidate);
+      const std::size_t distance = edit_distance(name, candidate, best_distance);
       if (distance < best_distance) {
         best_distance = distance;
         best = candidate;
@@ -175,8 +178,7 @@ Result<ResolvedZone> resolve_zone(std::string_view name) {
     zone = date::locate_zone(name);
   } catch (const std::exception&) {
     const std::string suggestion = closest_zone_name(name);
-    std::string hint = suggestion.empty() ? std::string()
-                                          : "did you mean " + suggestion + "? ";
+    std::string hint = suggestion.empty() ? std::string() : "did you mean " + suggestion + "? ";
     hint += "Time zones are IANA names such as Europe/Berlin, America/New_York or UTC";
     return fail(Errc::invalid_input, "unknown time zone \"" + std::string(name) + "\"",
                 std::move(hint));

@@ -40,10 +40,10 @@ class PosixRule {
   OffsetSpan span_at(Seconds utc) const;
 
   struct Date {
-    char kind = 'M';  // 'J': Julian day 1-365 without Feb 29; 'N': day 0-365; 'M': m.w.d
-    int month = 0;    // M
-    int week = 0;     // M: 1-5, 5 meaning the last
-    int day = 0;      // M: weekday 0-6; J and N: the day number
+    char kind = 'M';      // 'J': Julian day 1-365 without Feb 29; 'N': day 0-365; 'M': m.w.d
+    int month = 0;        // M
+    int week = 0;         // M: 1-5, 5 meaning the last
+    int day = 0;          // M: weekday 0-6; J and N: the day number
     Seconds time = 7200;  // local time of day of the change, may be negative or past 24h
   };
 
@@ -83,8 +83,8 @@ class ZoneRules {
 
 // The time zone a schedule runs in, resolved once at parse time.
 struct ResolvedZone {
-  std::string name;                       // as the user wrote it
-  const date::time_zone* zone = nullptr;  // nullptr: UTC
+  std::string name;                        // as the user wrote it
+  const date::time_zone* zone = nullptr;   // nullptr: UTC
   std::shared_ptr<const ZoneRules> rules;  // nullptr: UTC
 };
 

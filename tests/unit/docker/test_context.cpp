@@ -4,6 +4,7 @@
 #include <archive.h>
 #include <archive_entry.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cstdlib>
@@ -127,6 +128,46 @@ TEST_CASE("list_context_files walks in order and applies .dockerignore") {
       ".dockerignore", "Dockerfile", "app", "app/main.go", "app/vendor", "app/vendor/lib.go",
       "docs/README.md", "empty", "link", "node_modules/pkg/package.json"};
   CHECK(*files == expected);
+}
+
+namespace {
+
+// Lists the context as an unprivileged user (root reads any directory), in a child
+// process: 0 when the listing worked, 1 when it failed with an io error.
+int list_unprivileged(const fs::path& context) {
+  const pid_t child = ::fork();
+  REQUIRE(child >= 0);
+  if (child == 0) {
+    if (::geteuid() == 0 && (::setgid(65534) != 0 || ::setuid(65534) != 0)) ::_exit(3);
+    auto ignore = task::DockerIgnore::load(context);
+    if (!ignore) ::_exit(2);
+    auto files = task::list_context_files(context, *ignore);
+    ::_exit(files ? 0 : files.error().code == task::Errc::io ? 1 : 2);
+  }
+  int status = 0;
+  REQUIRE(::waitpid(child, &status, 0) == child);
+  REQUIRE(WIFEXITED(status));
+  return WEXITSTATUS(status);
+}
+
+}  // namespace
+
+TEST_CASE("an excluded directory is not entered unless an exception reaches inside") {
+  TempDir ctx;
+  fs::permissions(ctx.path, fs::perms(0755));
+  ctx.write("Dockerfile", "FROM scratch\n");
+  ctx.write("locked/file", "x");
+  fs::permissions(ctx.path / "locked", fs::perms::none);
+  ctx.write(".dockerignore", "locked\n");
+  CHECK(list_unprivileged(ctx.path) == 0);
+  // The same tree fails to list when the walk has to look inside.
+  ctx.write(".dockerignore", "locked\n!locked/file\n");
+  CHECK(list_unprivileged(ctx.path) == 1);
+  ctx.write(".dockerignore", "locked\n!**/file\n");
+  CHECK(list_unprivileged(ctx.path) == 1);
+  ctx.write(".dockerignore", "locked\n!other/file\n");
+  CHECK(list_unprivileged(ctx.path) == 0);
+  fs::permissions(ctx.path / "locked", fs::perms(0755));
 }
 
 TEST_CASE("the Dockerfile and .dockerignore are always sent") {

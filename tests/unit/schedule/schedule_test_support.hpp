@@ -13,8 +13,8 @@
 namespace schedule_test {
 
 inline task::Instant utc(int y, unsigned mo, unsigned d, int h = 0, int mi = 0, int s = 0) {
-  return task::Instant{date::sys_days{date::year{y} / date::month{mo} / date::day{d}}} + std::chrono::hours{h} +
-         std::chrono::minutes{mi} + std::chrono::seconds{s};
+  return task::Instant{date::sys_days{date::year{y} / date::month{mo} / date::day{d}}} +
+         std::chrono::hours{h} + std::chrono::minutes{mi} + std::chrono::seconds{s};
 }
 
 inline task::Schedule parse_ok(std::string_view text, std::string_view zone = "") {

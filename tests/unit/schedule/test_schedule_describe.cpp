@@ -30,7 +30,8 @@ TEST_CASE("describe: minutes and hours") {
   CHECK(described("0 9-17 * * *") == "At minute 0 past every hour from 9 through 17");
   CHECK(described("*/15 9-17 * * *") == "At every 15th minute past every hour from 9 through 17");
   CHECK(described("5,10 * * * *") == "At minutes 5 and 10");
-  CHECK(described("0,10-20 3 * * *") == "At minute 0 and every minute from 10 through 20 past hour 3");
+  CHECK(described("0,10-20 3 * * *") ==
+        "At minute 0 and every minute from 10 through 20 past hour 3");
   CHECK(described("0 1-23/3 * * *") == "At minute 0 past every 3rd hour from 1 through 23");
   CHECK(described("15 */5 * * * *") == "At second 15 past every 5th minute");
   CHECK(described("*/10 * 9 * * *") == "At every 10th second past hour 9");
@@ -71,7 +72,8 @@ TEST_CASE("describe: both day fields restricted reads as either") {
 TEST_CASE("describe: time zones") {
   CHECK(described("30 9 * * 1-5", "Europe/Berlin") ==
         "At 09:30 on Monday through Friday, in Europe/Berlin");
-  CHECK(described("CRON_TZ=America/New_York */5 * * * *") == "Every 5 minutes, in America/New_York");
+  CHECK(described("CRON_TZ=America/New_York */5 * * * *") ==
+        "Every 5 minutes, in America/New_York");
   CHECK(described("0 9 * * *", "UTC") == "At 09:00 every day");
 }
 
@@ -126,6 +128,10 @@ TEST_CASE("rfc3339: parses Z and offsets") {
   CHECK(task::parse_rfc3339("2016-12-31T23:59:60Z") == utc(2017, 1, 1));
   CHECK(task::parse_rfc3339("2000-02-29T00:00:00Z") == utc(2000, 2, 29));
   CHECK(task::parse_rfc3339("0001-01-01T00:00:00Z") == utc(1, 1, 1));
+  // Year 0000 is RFC 3339 too; the first fire time after it is in year 1.
+  CHECK(task::parse_rfc3339("0000-01-01T00:00:00Z") == utc(0, 1, 1));
+  CHECK(task::format_rfc3339(utc(0, 2, 29)) == "0000-02-29T00:00:00Z");
+  CHECK(task::next_fire_after(parse_ok("@yearly"), utc(0, 1, 1)) == utc(1, 1, 1));
 }
 
 TEST_CASE("rfc3339: rejects what is not RFC 3339, saying why") {
@@ -152,21 +158,30 @@ TEST_CASE("rfc3339: rejects what is not RFC 3339, saying why") {
         "invalid time \"2026-01-01T00:00:00+24:00\": offset out of range (at most 23:59)");
   CHECK(message("2026-01-01T00:00:00") ==
         "invalid time \"2026-01-01T00:00:00\": it has no UTC offset");
-  for (std::string_view bad : {"", "2026-01-01", "2026-01-01T00:00Z", "2026-1-1T00:00:00Z",
-                               "2026-01-01T00:00:00+0200", "2026-01-01T00:00:00.Z",
-                               "2026-01-01T00:00:00Zjunk", "2026-01-01X00:00:00Z", "now"}) {
+  for (std::string_view bad :
+       {"", "2026-01-01", "2026-01-01T00:00Z", "2026-1-1T00:00:00Z", "2026-01-01T00:00:00+0200",
+        "2026-01-01T00:00:00.Z", "2026-01-01T00:00:00Zjunk", "2026-01-01X00:00:00Z", "now"}) {
     CAPTURE(bad);
     CHECK(message(bad) == "invalid time \"" + std::string(bad) + "\": expected RFC 3339");
   }
 }
 
 TEST_CASE("rfc3339: format and parse round trip") {
-  const char* zones[] = {"", "Europe/Berlin", "America/New_York", "Australia/Lord_Howe",
-                         "Asia/Kathmandu", "America/St_Johns", "Pacific/Kiritimati"};
-  const task::Instant instants[] = {utc(2026, 3, 29, 1),       utc(2026, 3, 29, 0, 59, 59),
-                                    utc(2026, 11, 1, 6),       utc(2026, 11, 1, 5, 59, 59),
-                                    utc(1970, 1, 1),           utc(1969, 12, 31, 23, 59, 59),
-                                    utc(2000, 2, 29, 12, 34, 56), utc(2045, 7, 1, 3, 4, 5)};
+  const char* zones[] = {"",
+                         "Europe/Berlin",
+                         "America/New_York",
+                         "Australia/Lord_Howe",
+                         "Asia/Kathmandu",
+                         "America/St_Johns",
+                         "Pacific/Kiritimati"};
+  const task::Instant instants[] = {utc(2026, 3, 29, 1),
+                                    utc(2026, 3, 29, 0, 59, 59),
+                                    utc(2026, 11, 1, 6),
+                                    utc(2026, 11, 1, 5, 59, 59),
+                                    utc(1970, 1, 1),
+                                    utc(1969, 12, 31, 23, 59, 59),
+                                    utc(2000, 2, 29, 12, 34, 56),
+                                    utc(2045, 7, 1, 3, 4, 5)};
   for (const char* zone : zones) {
     const task::Schedule s = parse_ok("* * * * *", zone);
     for (task::Instant t : instants) {

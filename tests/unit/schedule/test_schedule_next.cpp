@@ -151,8 +151,8 @@ TEST_CASE("next: an anchor far in the past does not overflow") {
 TEST_CASE("next: times in a range and counted times") {
   const task::Schedule s = parse_ok("0 * * * *");
   const auto between = task::fire_times_between(s, utc(2026, 1, 1, 1), utc(2026, 1, 1, 4), 100);
-  CHECK(between == std::vector<task::Instant>{utc(2026, 1, 1, 1), utc(2026, 1, 1, 2),
-                                              utc(2026, 1, 1, 3)});
+  CHECK(between ==
+        std::vector<task::Instant>{utc(2026, 1, 1, 1), utc(2026, 1, 1, 2), utc(2026, 1, 1, 3)});
   CHECK(task::fire_times_between(s, utc(2026, 1, 1, 1), utc(2026, 1, 1, 4), 2).size() == 2);
   CHECK(task::fire_times_between(s, utc(2026, 1, 1, 4), utc(2026, 1, 1, 1), 10).empty());
   CHECK(task::fire_times_between(s, utc(2026, 1, 1, 1), utc(2026, 1, 1, 1), 10).empty());

@@ -191,7 +191,8 @@ TEST_CASE("schedule: rejects unknown names and malformed items") {
         "month field \"JANUARY\": unknown month \"JANUARY\": expected 1-12 or JAN-DEC");
   CHECK(rejection("0 0 * * FUN") ==
         "day-of-week field \"FUN\": unknown day of the week \"FUN\": expected 0-7 or SUN-SAT");
-  CHECK(rejection("MON * * * *") == "minute field \"MON\": \"MON\" is not a number (expected 0-59)");
+  CHECK(rejection("MON * * * *") ==
+        "minute field \"MON\": \"MON\" is not a number (expected 0-59)");
   CHECK(rejection("0 0 JAN * *") ==
         "day-of-month field \"JAN\": \"JAN\" is not a number (expected 1-31)");
   CHECK(rejection("-5 * * * *") ==
@@ -201,7 +202,8 @@ TEST_CASE("schedule: rejects unknown names and malformed items") {
   CHECK(rejection("+5 * * * *") == "minute field \"+5\": \"+5\" is not a number (expected 0-59)");
   CHECK(rejection("? * * * *") ==
         "minute field \"?\": `?` is only allowed in the day-of-month and day-of-week fields");
-  CHECK(rejection("0 0 ?/2 * *") == "day-of-month field \"?/2\": `?` must stand alone, meaning any day");
+  CHECK(rejection("0 0 ?/2 * *") ==
+        "day-of-month field \"?/2\": `?` must stand alone, meaning any day");
 }
 
 TEST_CASE("schedule: rejects empty list items") {
@@ -243,8 +245,7 @@ TEST_CASE("schedule: rejects wrong field counts, saying how many were found") {
 }
 
 TEST_CASE("schedule: a 6-field mistake for a trailing year gets a hint") {
-  CHECK(rejection("0 12 * * * 2026") ==
-        "day-of-week field \"2026\": value 2026 out of range 0-7");
+  CHECK(rejection("0 12 * * * 2026") == "day-of-week field \"2026\": value 2026 out of range 0-7");
   CHECK(hint_of("0 12 * * * 2026").find("with 6 fields the first is seconds") != std::string::npos);
 }
 
@@ -260,10 +261,12 @@ TEST_CASE("schedule: rejects unknown macros and bad intervals") {
   CHECK(rejection("@every 0s") == "interval \"0s\" is zero; it must be at least 1s");
   CHECK(rejection("@every 0h0m") == "interval \"0h0m\" is zero; it must be at least 1s");
   CHECK(rejection("@every -5m") == "interval \"-5m\" is negative; it must be positive");
-  CHECK(rejection("@every 5") == "interval \"5\": missing unit after 5 (use d, h, m or s, as in 90s)");
+  CHECK(rejection("@every 5") ==
+        "interval \"5\": missing unit after 5 (use d, h, m or s, as in 90s)");
   CHECK(rejection("@every 1.5h") ==
         "interval \"1.5h\": fractions are not supported; write whole units such as 1h30m");
-  CHECK(rejection("@every 5ms") == "interval \"5ms\": unit \"ms\" is too small; the smallest unit is s");
+  CHECK(rejection("@every 5ms") ==
+        "interval \"5ms\": unit \"ms\" is too small; the smallest unit is s");
   CHECK(rejection("@every 2w") == "interval \"2w\": unknown unit \"w\" (use d, h, m or s)");
   CHECK(rejection("@every h") ==
         "interval \"h\": expected a number at \"h\" (for example 90s, 5m or 2h30m)");
