@@ -13,7 +13,9 @@ void add_version_commands(Commands& commands) {
       .summary = "Print the version of task and of the libraries it uses",
       .examples = {{"task version", ""}, {"task version -o json | jq -r .version", "just the number"}},
       .run = [](Context& ctx) -> task::Result<void> {
-        auto info = task::version_info();
+        // The libraries' versions load them (cmake/lazy_libs.cmake): only when shown.
+        const bool components = ctx.globals.verbose || ctx.globals.output != "table";
+        auto info = task::version_info(components);
         nlohmann::json data{{"version", info.version}, {"components", nlohmann::json::object()}};
         for (const auto& c : info.components) data["components"][c.name] = c.version;
         ctx.out.emit(data, [&](std::string& out) {

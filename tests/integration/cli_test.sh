@@ -15,8 +15,19 @@ expect_eq "version rc" "$rc" 0
 expect_contains "version text" "$out" "task 0."
 run version -o json
 expect_eq "version -o json is an object with .version" "$(jq -r '.version | type' <<<"$out")" "string"
+expect_eq "version -o json names libgit2" "$(jq -r '.components.libgit2 | type' <<<"$out")" "string"
 run -o yaml version
 expect_contains "global flag before the command" "$out" "version: "
+# Start-up: the platform libraries are loaded on first use (cmake/lazy_libs.cmake), so
+# version and help load none of them, while commands that need them still work.
+if ! ldd "$task_bin" | grep -q libgit2; then
+  loaded=$(LD_DEBUG=files "$task_bin" version 2>&1 >/dev/null | grep -cE 'file=lib(git2|curl|sqlite3|archive)')
+  expect_eq "task version loads no platform library" "$loaded" 0
+  loaded=$(LD_DEBUG=files "$task_bin" --help 2>&1 >/dev/null | grep -cE 'file=lib(git2|curl|sqlite3|archive)')
+  expect_eq "task --help loads no platform library" "$loaded" 0
+  loaded=$(LD_DEBUG=files "$task_bin" version -v 2>&1 >/dev/null | grep -oE 'file=lib(git2|sqlite3|archive)[^ ]* +\[0\]; +dynamically loaded' | sort -u | wc -l)
+  expect_eq "task version -v loads libgit2, SQLite and libarchive on demand" "$loaded" 3
+fi
 run --version
 expect_contains "--version" "$out" "task 0."
 run

@@ -15,7 +15,8 @@ struct VersionInfo {
   std::vector<Component> components;   // linked libraries and their runtime versions
 };
 
-// Cheap: touches no engine, network or disk, so `task version` starts in a few ms.
-VersionInfo version_info();
+// Cheap: touches no engine, network or disk. Without `components`, it does not even load
+// the platform libraries, so `task version` starts in a couple of milliseconds.
+VersionInfo version_info(bool components = true);
 
 }  // namespace task

@@ -9,7 +9,8 @@
 
 namespace task {
 
-VersionInfo version_info() {
+VersionInfo version_info(bool components) {
+  if (!components) return VersionInfo{TASK_VERSION, {}};
   int major = 0, minor = 0, rev = 0;
   git_libgit2_version(&major, &minor, &rev);
   return VersionInfo{
