@@ -26,24 +26,6 @@ struct BuildFlags {
   int build_id = 0;
 };
 
-std::string rfc3339(task::Timestamp t) {
-  return fmt::format("{:%FT%T}Z", std::chrono::floor<std::chrono::seconds>(t));
-}
-
-std::string short_duration(std::chrono::milliseconds d) {
-  if (d < std::chrono::seconds(10)) return fmt::format("{:.1f}s", static_cast<double>(d.count()) / 1000.0);
-  return task::format_duration(std::chrono::duration_cast<std::chrono::seconds>(d));
-}
-
-std::string age(task::Timestamp then, std::chrono::system_clock::time_point now) {
-  auto s = std::chrono::duration_cast<std::chrono::seconds>(now - then);
-  if (s < std::chrono::seconds(60)) return fmt::format("{}s ago", std::max<long long>(0, s.count()));
-  return task::format_duration(s >= std::chrono::hours(24)   ? std::chrono::floor<std::chrono::days>(s)
-                               : s >= std::chrono::hours(1) ? std::chrono::floor<std::chrono::hours>(s)
-                                                             : std::chrono::floor<std::chrono::minutes>(s)) +
-         " ago";
-}
-
 nlohmann::json build_json(const task::BuildRecord& b) {
   nlohmann::json j{{"id", b.id},
                    {"task", b.task},
@@ -79,7 +61,7 @@ std::string current_task() {
   return config ? config->name : std::string{};
 }
 
-task::Result<void> run_build(Context& ctx, const BuildFlags& o) {
+task::Result<task::BuildRecord> build_with_progress(Context& ctx, const BuildFlags& o) {
   std::map<std::string, std::string> args;
   for (const auto& item : o.build_args) {
     auto eq = item.find('=');
@@ -128,6 +110,11 @@ task::Result<void> run_build(Context& ctx, const BuildFlags& o) {
   auto record = task::build_project(**store, **docker, options, ctx.env, observer);
   meter.finish();
   if (status_line_open) fmt::print(stderr, "\n");
+  return record;
+}
+
+task::Result<void> run_build(Context& ctx, const BuildFlags& o) {
+  auto record = build_with_progress(ctx, o);
   if (!record) return std::unexpected(record.error());
   ctx.out.emit(build_json(*record), [&](std::string& out) {
     out += fmt::format("{} {} {}\n", ctx.out.paint(Style::success, "Built"), record->image_ref, record->image_id);
@@ -182,6 +169,14 @@ task::Result<void> run_logs(Context& ctx, const BuildFlags& o) {
 
 }  // namespace
 
+task::Result<task::BuildRecord> build_for_deploy(Context& ctx) { return build_with_progress(ctx, BuildFlags{}); }
+
+task::Result<void> show_build_log(Context& ctx, int build_id) {
+  BuildFlags flags;
+  flags.build_id = build_id;
+  return run_logs(ctx, flags);
+}
+
 void add_build_commands(Commands& commands) {
   auto o = std::make_shared<BuildFlags>();
   commands.push_back({
@@ -210,14 +205,6 @@ void add_build_commands(Commands& commands) {
       .flags = {{"-n,--limit", "N", "Show at most N builds (default 20)", &list->limit}},
       .examples = {{"task builds", ""}, {"task builds -o json | jq '.builds[0].status'", ""}},
       .run = [list](Context& ctx) { return run_builds(ctx, *list); },
-  });
-  auto logs = std::make_shared<BuildFlags>();
-  commands.push_back({
-      .words = {"logs"},
-      .summary = "Show logs: of a build (the latest by default)",
-      .flags = {{"--build", "ID", "The build whose log to show (see `task builds`)", &logs->build_id}},
-      .examples = {{"task logs", "the latest build's log"}, {"task logs --build 12", ""}},
-      .run = [logs](Context& ctx) { return run_logs(ctx, *logs); },
   });
 }
 

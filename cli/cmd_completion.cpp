@@ -100,7 +100,10 @@ Commands all_commands() {
   add_init_commands(commands);
   add_connect_commands(commands);
   add_build_commands(commands);
+  add_deploy_commands(commands);
+  add_runs_commands(commands);
   add_schedule_commands(commands);
+  add_agent_commands(commands);
   add_doctor_commands(commands);
   add_version_commands(commands);
   add_completion_commands(commands);

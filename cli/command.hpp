@@ -97,6 +97,9 @@ void add_schedule_commands(Commands&);
 void add_completion_commands(Commands&);
 void add_build_commands(Commands&);
 void add_doctor_commands(Commands&);
+void add_deploy_commands(Commands&);
+void add_runs_commands(Commands&);
+void add_agent_commands(Commands&);
 
 Commands all_commands();
 

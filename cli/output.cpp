@@ -1,6 +1,9 @@
 #include "output.hpp"
 
+#include <fmt/chrono.h>
 #include <fmt/format.h>
+
+#include "task/duration.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -139,6 +142,29 @@ std::string to_yaml(const nlohmann::json& value) {
   if ((value.is_object() || value.is_array()) && value.empty()) return value.is_object() ? "{}\n" : "[]\n";
   emit_yaml(value, 0, out);
   return out;
+}
+
+std::string rfc3339(task::Timestamp t) {
+  return fmt::format("{:%FT%T}Z", std::chrono::floor<std::chrono::seconds>(t));
+}
+
+std::string rfc3339_ms(task::Timestamp t) {
+  const auto seconds = std::chrono::floor<std::chrono::seconds>(t);
+  return fmt::format("{:%FT%T}.{:03}Z", seconds, (t - seconds).count());
+}
+
+std::string short_duration(std::chrono::milliseconds d) {
+  if (d < std::chrono::seconds(10)) return fmt::format("{:.1f}s", static_cast<double>(d.count()) / 1000.0);
+  return task::format_duration(std::chrono::duration_cast<std::chrono::seconds>(d));
+}
+
+std::string age(task::Timestamp then, std::chrono::system_clock::time_point now) {
+  auto s = std::chrono::duration_cast<std::chrono::seconds>(now - then);
+  if (s < std::chrono::seconds(60)) return fmt::format("{}s ago", std::max<long long>(0, s.count()));
+  return task::format_duration(s >= std::chrono::hours(24)   ? std::chrono::floor<std::chrono::days>(s)
+                               : s >= std::chrono::hours(1) ? std::chrono::floor<std::chrono::hours>(s)
+                                                             : std::chrono::floor<std::chrono::minutes>(s)) +
+         " ago";
 }
 
 }  // namespace cli

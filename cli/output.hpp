@@ -1,4 +1,7 @@
 #pragma once
+#include <chrono>
+
+#include "task/store.hpp"
 // Rendering for people (tables, colour) and for programs (JSON, YAML). stdout carries
 // data; stderr carries progress, notes and errors.
 #include <cstdio>
@@ -61,5 +64,11 @@ std::string to_yaml(const nlohmann::json& value);
 
 // Width of text on a terminal: code points, ANSI escape sequences not counted.
 std::size_t display_width(std::string_view text);
+
+// Times for people and scripts.
+std::string rfc3339(task::Timestamp t);                    // "2026-11-28T12:00:00Z"
+std::string rfc3339_ms(task::Timestamp t);                 // "2026-11-28T12:00:00.123Z"
+std::string short_duration(std::chrono::milliseconds d);   // "0.4s", "1m30s"
+std::string age(task::Timestamp then, std::chrono::system_clock::time_point now);  // "5s ago"
 
 }  // namespace cli

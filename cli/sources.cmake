@@ -11,6 +11,10 @@ set(TASK_CLI_SOURCES
   cli/cmd_version.cpp
   cli/cmd_build.cpp
   cli/cmd_doctor.cpp
+  cli/cmd_deploy.cpp
+  cli/cmd_runs.cpp
+  cli/cmd_agent.cpp
+  cli/platform.cpp
   cli/context.cpp
   cli/interrupt.cpp
 )

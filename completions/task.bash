@@ -2,20 +2,29 @@
 
 __task_subcommands() {
   case "$1" in
-    "") echo "init templates connect build builds logs schedule doctor version completion" ;;
+    "") echo "init templates connect build builds env deploy status suspend resume undeploy runs run logs schedule agent doctor version completion" ;;
+    "agent") echo "run start stop status" ;;
+    "env") echo "list" ;;
     "schedule") echo "next explain" ;;
   esac
 }
 
 __task_flags() {
   case "$1" in
+    "agent run") echo "--record-only" ;;
     "build") echo "--no-cache --commit --build-arg --platform --push" ;;
     "builds") echo "-n --limit" ;;
     "connect") echo "--branch --path --dockerfile --name --dir" ;;
+    "deploy") echo "--interval --timezone --env --build --image --dry-run" ;;
     "init") echo "-t --template --dir --var" ;;
-    "logs") echo "--build" ;;
+    "logs") echo "--env --run --build -f --follow --since --tail --events" ;;
+    "resume") echo "--env" ;;
+    "run") echo "--env --wait -f --follow --force" ;;
+    "runs") echo "--env -n --limit" ;;
     "schedule explain") echo "--timezone --tz --from" ;;
     "schedule next") echo "--timezone --tz --from -n --count" ;;
+    "suspend") echo "--env" ;;
+    "undeploy") echo "--env" ;;
   esac
   echo "-C -o --output -q --quiet -v --verbose --no-color --help"
 }
@@ -31,15 +40,30 @@ __task_value_kind() {
     "connect:--dockerfile") echo "none" ;;
     "connect:--name") echo "none" ;;
     "connect:--dir") echo "directory" ;;
+    "deploy:--interval") echo "none" ;;
+    "deploy:--timezone") echo "none" ;;
+    "deploy:--env") echo "none" ;;
+    "deploy:--build") echo "none" ;;
+    "deploy:--image") echo "none" ;;
     "init:-t"|"init:--template") echo "templates" ;;
     "init:--dir") echo "directory" ;;
     "init:--var") echo "none" ;;
+    "logs:--env") echo "none" ;;
+    "logs:--run") echo "none" ;;
     "logs:--build") echo "none" ;;
+    "logs:--since") echo "none" ;;
+    "logs:--tail") echo "none" ;;
+    "resume:--env") echo "none" ;;
+    "run:--env") echo "none" ;;
+    "runs:--env") echo "none" ;;
+    "runs:-n"|"runs:--limit") echo "none" ;;
     "schedule explain:--timezone"|"schedule explain:--tz") echo "none" ;;
     "schedule explain:--from") echo "none" ;;
     "schedule next:--timezone"|"schedule next:--tz") echo "none" ;;
     "schedule next:--from") echo "none" ;;
     "schedule next:-n"|"schedule next:--count") echo "none" ;;
+    "suspend:--env") echo "none" ;;
+    "undeploy:--env") echo "none" ;;
     *:-C) echo "directory" ;;
     *:-o|*:--output) echo "choices table json yaml" ;;
     *) return 1 ;;

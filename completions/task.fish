@@ -22,6 +22,16 @@ function __task_value_flag --argument-names path flag
             return 0
         case 'connect:--dir'
             return 0
+        case 'deploy:--interval'
+            return 0
+        case 'deploy:--timezone'
+            return 0
+        case 'deploy:--env'
+            return 0
+        case 'deploy:--build'
+            return 0
+        case 'deploy:--image'
+            return 0
         case 'init:-t'
             return 0
         case 'init:--template'
@@ -30,7 +40,25 @@ function __task_value_flag --argument-names path flag
             return 0
         case 'init:--var'
             return 0
+        case 'logs:--env'
+            return 0
+        case 'logs:--run'
+            return 0
         case 'logs:--build'
+            return 0
+        case 'logs:--since'
+            return 0
+        case 'logs:--tail'
+            return 0
+        case 'resume:--env'
+            return 0
+        case 'run:--env'
+            return 0
+        case 'runs:--env'
+            return 0
+        case 'runs:-n'
+            return 0
+        case 'runs:--limit'
             return 0
         case 'schedule explain:--timezone'
             return 0
@@ -48,6 +76,10 @@ function __task_value_flag --argument-names path flag
             return 0
         case 'schedule next:--count'
             return 0
+        case 'suspend:--env'
+            return 0
+        case 'undeploy:--env'
+            return 0
         case '*:-C'
             return 0
         case '*:-o'
@@ -61,7 +93,11 @@ end
 function __task_subcommands --argument-names path
     switch "$path"
         case ''
-            echo init templates connect build builds logs schedule doctor version completion
+            echo init templates connect build builds env deploy status suspend resume undeploy runs run logs schedule agent doctor version completion
+        case 'agent'
+            echo run start stop status
+        case 'env'
+            echo list
         case 'schedule'
             echo next explain
     end
@@ -94,11 +130,25 @@ complete -c task -n '__task_at \'\'' -a 'templates' -d 'List the templates task 
 complete -c task -n '__task_at \'\'' -a 'connect' -d 'Make a task project from an existing Git repository and its Dockerfile'
 complete -c task -n '__task_at \'\'' -a 'build' -d 'Build the task\'s Docker image from its exact source revision'
 complete -c task -n '__task_at \'\'' -a 'builds' -d 'List builds, newest first'
-complete -c task -n '__task_at \'\'' -a 'logs' -d 'Show logs: of a build (the latest by default)'
+complete -c task -n '__task_at \'\'' -a 'env' -d 'Environments: where deployments run, in promotion order'
+complete -c task -n '__task_at \'\'' -a 'deploy' -d 'Deploy the task\'s image with a schedule to an environment'
+complete -c task -n '__task_at \'\'' -a 'status' -d 'Every deployment: revision, schedule, next run, last run and success rate'
+complete -c task -n '__task_at \'\'' -a 'suspend' -d 'Pause a deployment: no new runs until resumed'
+complete -c task -n '__task_at \'\'' -a 'resume' -d 'Resume a suspended deployment'
+complete -c task -n '__task_at \'\'' -a 'undeploy' -d 'Remove a deployment; its runs and logs are kept'
+complete -c task -n '__task_at \'\'' -a 'runs' -d 'The run history: when each run was due and started, how long it took, its outcome'
+complete -c task -n '__task_at \'\'' -a 'run' -d 'Run the deployed task now'
+complete -c task -n '__task_at \'\'' -a 'logs' -d 'Show logs: of the latest run (default), a run, a build, or the deployment events'
 complete -c task -n '__task_at \'\'' -a 'schedule' -d 'Check schedules: their next fire times and their meaning in words'
+complete -c task -n '__task_at \'\'' -a 'agent' -d 'The local platform\'s scheduler: runs deployed tasks on their schedules'
 complete -c task -n '__task_at \'\'' -a 'doctor' -d 'Check the Docker engine, Git, the state directory and the templates'
 complete -c task -n '__task_at \'\'' -a 'version' -d 'Print the version of task and of the libraries it uses'
 complete -c task -n '__task_at \'\'' -a 'completion' -d 'Print the shell completion script for bash, zsh or fish'
+complete -c task -n '__task_at \'agent\'' -a 'run' -d 'Run the agent in the foreground (for a service manager)'
+complete -c task -n '__task_at \'agent\'' -a 'start' -d 'Start the agent in the background unless it runs'
+complete -c task -n '__task_at \'agent\'' -a 'stop' -d 'Stop the background agent; running tasks go on'
+complete -c task -n '__task_at \'agent\'' -a 'status' -d 'Whether the agent runs, and its pid'
+complete -c task -n '__task_at \'env\'' -a 'list' -d 'List the environments in promotion order'
 complete -c task -n '__task_at \'schedule\'' -a 'next' -d 'Print the next fire times of a schedule'
 complete -c task -n '__task_at \'schedule\'' -a 'explain' -d 'Say a schedule in words and show its next five fire times'
 complete -c task -s C -r -f -a '(__fish_complete_directories)' -d 'Run as if task was started in DIR'
@@ -106,6 +156,7 @@ complete -c task -s o -l output -r -f -a 'table json yaml' -d 'Output format: ta
 complete -c task -s q -l quiet -d 'Print only data and errors: no progress, notes or hints'
 complete -c task -s v -l verbose -d 'Print more detail on what task is doing'
 complete -c task -l no-color -d 'Never colour the output (also: NO_COLOR, TERM=dumb)'
+complete -c task -n '__task_at \'agent run\'' -l record-only -d 'Benchmarks of the scheduler: record runs as started instead of starting containers'
 complete -c task -n '__task_at \'build\'' -l no-cache -d 'Build every step again, ignoring the engine\'s cache'
 complete -c task -n '__task_at \'build\'' -l commit -r -f -d 'Build this commit (a clean checkout) instead of the work tree'
 complete -c task -n '__task_at \'build\'' -l build-arg -r -f -d 'A build argument, over task.yaml\'s build.args; repeatable'
@@ -117,12 +168,33 @@ complete -c task -n '__task_at \'connect\'' -l path -r -f -d 'Directory of the r
 complete -c task -n '__task_at \'connect\'' -l dockerfile -r -f -d 'Dockerfile, relative to --path (default: Dockerfile)'
 complete -c task -n '__task_at \'connect\'' -l name -r -f -d 'Task name, a DNS-1123 label (default: from the repository\'s task.yaml, else the last component of --path or of the URL)'
 complete -c task -n '__task_at \'connect\'' -l dir -r -f -a '(__fish_complete_directories)' -d 'Directory to create (default: ./NAME)'
+complete -c task -n '__task_at \'deploy\'' -l interval -r -f -d 'When to run: cron (5 or 6 fields), @hourly, @every 30s …'
+complete -c task -n '__task_at \'deploy\'' -l timezone -r -f -d 'IANA time zone of the schedule (default UTC)'
+complete -c task -n '__task_at \'deploy\'' -l env -r -f -d 'The environment (default: the first, development)'
+complete -c task -n '__task_at \'deploy\'' -l build -r -f -d 'Deploy this build (see `task builds`)'
+complete -c task -n '__task_at \'deploy\'' -l image -r -f -d 'Deploy this image from the Docker engine instead of a build'
+complete -c task -n '__task_at \'deploy\'' -l dry-run -d 'Check everything and show what would change; change nothing'
 complete -c task -n '__task_at \'init\'' -s t -l template -r -f -a '(task __complete templates 2>/dev/null)' -d 'Template to start from (see `task templates`)'
 complete -c task -n '__task_at \'init\'' -l dir -r -f -a '(__fish_complete_directories)' -d 'Directory to create (default: ./NAME)'
 complete -c task -n '__task_at \'init\'' -l var -r -f -d 'Set a template variable; repeatable'
+complete -c task -n '__task_at \'logs\'' -l env -r -f -d 'The environment (default: the first, development)'
+complete -c task -n '__task_at \'logs\'' -l run -r -f -d 'The run whose log to show (see `task runs`)'
 complete -c task -n '__task_at \'logs\'' -l build -r -f -d 'The build whose log to show (see `task builds`)'
+complete -c task -n '__task_at \'logs\'' -s f -l follow -d 'Follow new output and new runs until Ctrl-C'
+complete -c task -n '__task_at \'logs\'' -l since -r -f -d 'Only lines from the last DURATION (e.g. 10m)'
+complete -c task -n '__task_at \'logs\'' -l tail -r -f -d 'Only the last N lines'
+complete -c task -n '__task_at \'logs\'' -l events -d 'The deployment event log instead: deploys, suspends, missed runs'
+complete -c task -n '__task_at \'resume\'' -l env -r -f -d 'The environment (default: the first, development)'
+complete -c task -n '__task_at \'run\'' -l env -r -f -d 'The environment (default: the first, development)'
+complete -c task -n '__task_at \'run\'' -l wait -d 'Wait for the run\'s outcome'
+complete -c task -n '__task_at \'run\'' -s f -l follow -d 'Show the run\'s output as it comes, until it ends'
+complete -c task -n '__task_at \'run\'' -l force -d 'Start even when the concurrency policy would skip it'
+complete -c task -n '__task_at \'runs\'' -l env -r -f -d 'Only runs in this environment'
+complete -c task -n '__task_at \'runs\'' -s n -l limit -r -f -d 'Show at most N runs (default 20)'
 complete -c task -n '__task_at \'schedule explain\'' -l timezone -l tz -r -f -d 'IANA time zone the schedule runs in (default: UTC, or its CRON_TZ= prefix)'
 complete -c task -n '__task_at \'schedule explain\'' -l from -r -f -d 'Start after this RFC 3339 instant instead of now, e.g. 2026-03-29T00:00:00Z'
 complete -c task -n '__task_at \'schedule next\'' -l timezone -l tz -r -f -d 'IANA time zone the schedule runs in (default: UTC, or its CRON_TZ= prefix)'
 complete -c task -n '__task_at \'schedule next\'' -l from -r -f -d 'Start after this RFC 3339 instant instead of now, e.g. 2026-03-29T00:00:00Z'
 complete -c task -n '__task_at \'schedule next\'' -s n -l count -r -f -d 'How many fire times to print (default 5)'
+complete -c task -n '__task_at \'suspend\'' -l env -r -f -d 'The environment (default: the first, development)'
+complete -c task -n '__task_at \'undeploy\'' -l env -r -f -d 'The environment (default: the first, development)'

@@ -21,8 +21,12 @@ set(TASK_LIB_SOURCES
   lib/src/git/connect.cpp
   lib/src/store/sqlite.cpp
   lib/src/store/store.cpp
+  lib/src/store/platform.cpp
   lib/src/build/build.cpp
   lib/src/doctor/doctor.cpp
+  lib/src/agent/agent.cpp
+  lib/src/agent/control.cpp
+  lib/src/agent/worker.cpp
   ${TASK_SCHEDULE_SOURCES}
   ${TASK_DOCKER_SOURCES}
 )

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# The main job, as far as task goes today: install, build, scaffold a task from a
-# template, build its image on a private Docker engine, show the build record and its
-# log, and show when a schedule would fire.
+# The main job: install, build, then on a private Docker engine scaffold a task from a
+# template, build its image, deploy it to development with a short interval, follow its
+# runs' logs for a few runs, and show the run history and the deployment's status.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if [[ -z ${DOCKER_HOST:-} ]]; then
@@ -11,16 +11,19 @@ if [[ -z ${DOCKER_HOST:-} ]]; then
   exec bash scripts/with-docker.sh bash "$0" "$@"
 fi
 task=$PWD/build/task
-work=$(mktemp -d); trap 'rm -rf "$work"' EXIT
+work=$(mktemp -d)
 export TASK_HOME=$work/state
+trap '"$task" agent stop >/dev/null 2>&1 || true; rm -rf "$work"' EXIT
 set -x
 "$task" templates
-"$task" init health-check --template shell --dir "$work/health-check"
-cd "$work/health-check"
+"$task" init hello --template shell --dir "$work/hello"
+cd "$work/hello"
 "$task" doctor
 "$task" build
-"$task" builds
-"$task" logs
-docker run --rm --network none "$("$task" builds -o json | jq -r '.builds[0].image_id')"
-"$task" schedule explain "*/5 * * * *"
-"$task" schedule next "30 2 * * *" --timezone Europe/Berlin --from 2026-03-28T00:00:00Z --count 3
+"$task" schedule explain "@every 5s"
+"$task" deploy --interval "@every 5s"
+# Follow every run's output as it happens, for three runs (about 15 seconds).
+timeout -s INT 16 "$task" logs -f || true
+"$task" runs
+"$task" status
+"$task" logs --events

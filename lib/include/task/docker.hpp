@@ -62,6 +62,31 @@ struct ImageInfo {
   std::string created;    // RFC 3339, as the engine reports it
 };
 
+// What a run's container is made of.
+struct ContainerSpec {
+  std::string name;                  // "" lets the engine choose
+  std::string image;                 // an image id ("sha256:…") or reference
+  std::vector<std::string> command;  // empty: the image's CMD
+  std::map<std::string, std::string> env, labels;
+  std::string network_mode = "none";  // "host" or "none"
+};
+
+struct ContainerState {
+  std::string id;
+  std::string status;  // created, running, exited, dead …
+  bool running = false;
+  int exit_code = 0;
+  std::string started_at, finished_at;  // RFC 3339 with nanoseconds, as the engine says
+  std::map<std::string, std::string> labels;
+};
+
+// One line of a container's output, as the engine stamped it.
+struct LogLine {
+  std::string timestamp;  // RFC 3339 with nanoseconds, UTC: "2026-11-28T12:00:00.123456789Z"
+  bool stderr_stream = false;
+  std::string text;       // without its newline
+};
+
 using BuildEventHandler = std::function<void(const BuildEvent&)>;
 using CancelCheck = std::function<bool()>;  // true: stop now
 
@@ -100,6 +125,24 @@ class DockerClient {
                                  const BuildEventHandler& on_event,
                                  const CancelCheck& cancelled = {});
   Result<void> remove_image(const std::string& ref, bool force);
+
+  // Containers. Returns the new container's id.
+  Result<std::string> create_container(const ContainerSpec& spec);
+  Result<void> start_container(const std::string& id);
+  // Errc::not_found when the engine has no such container.
+  Result<ContainerState> inspect_container(const std::string& id);
+  // The containers (running or not) carrying label `key`=`value`, or `key` at all.
+  Result<std::vector<ContainerState>> list_containers(const std::string& key, const std::string& value = {});
+  // Streams the container's stdout and stderr, line by line, from `since` (an engine
+  // timestamp, exclusive; "" for the beginning); with `follow`, until the container
+  // stops or `cancelled` returns true (Errc::interrupted).
+  Result<void> container_logs(const std::string& id, bool follow, const std::string& since,
+                              const std::function<void(const LogLine&)>& on_line,
+                              const CancelCheck& cancelled = {});
+  // Waits for the container to stop and returns its exit code.
+  Result<int> wait_container(const std::string& id, const CancelCheck& cancelled = {});
+  Result<void> kill_container(const std::string& id, const std::string& signal = "KILL");
+  Result<void> remove_container(const std::string& id, bool force);
 
  private:
   struct Impl;

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "task/error.hpp"
+#include "task/project.hpp"
 
 namespace task {
 
@@ -45,6 +46,91 @@ struct NewBuild {
   Timestamp started_at{};
 };
 
+// An environment: a named place where tasks run, in promotion order (DESIGN §1).
+struct EnvironmentRecord {
+  std::string name;
+  int position = 0;                  // promotion order, 0 first
+  std::string platform = "local";
+  bool allow_direct_deploy = true;   // false: takes promotions only (production)
+  std::string network = "host";      // the containers' network mode: host or none
+};
+
+enum class DeploymentState { active, suspended, removed };
+std::string_view to_string(DeploymentState);
+
+// One numbered revision of a deployment: everything a run needs, fixed when it was made.
+struct RevisionRecord {
+  std::int64_t deployment_id = 0;
+  std::int64_t number = 0;
+  std::string image_id;    // sha256:… (what runs)
+  std::string image_ref;   // the tag it had when deployed, for people
+  std::int64_t build_id = 0;  // 0: deployed from --image
+  std::string schedule;    // as given, e.g. "*/5 * * * *" or "@every 2s"
+  std::string timezone = "UTC";
+  RunPolicy policy;        // from task.yaml's run section
+  std::string change;      // what changed: "image, schedule" …
+  std::string command;     // by which command: "deploy", "promote", "rollback" …
+  Timestamp created_at{};
+};
+
+struct DeploymentRecord {
+  std::int64_t id = 0;
+  std::string task, env;
+  std::string project_dir;
+  DeploymentState state = DeploymentState::active;
+  Timestamp created_at{}, updated_at{};
+  // The newest fire time the agent has handled (run, skipped or missed); nullopt: none
+  // yet, so the schedule starts after the deployment was made.
+  std::optional<Timestamp> scheduled_through;
+  RevisionRecord revision;  // the current revision
+};
+
+enum class RunOutcome { pending, starting, running, succeeded, failed, timed_out, skipped, lost, cancelled };
+enum class RunTrigger { schedule, manual, retry, catch_up };
+std::string_view to_string(RunOutcome);
+std::string_view to_string(RunTrigger);
+bool is_finished(RunOutcome);
+
+struct RunRecord {
+  std::int64_t id = 0;
+  std::int64_t deployment_id = 0;
+  std::string task, env;
+  std::int64_t revision = 0;
+  Timestamp scheduled_at{};
+  std::optional<Timestamp> started_at, finished_at;
+  RunOutcome outcome = RunOutcome::pending;
+  std::optional<int> exit_code;
+  RunTrigger trigger = RunTrigger::schedule;
+  int attempt = 1;
+  std::string container_id;
+  std::string error;  // why it failed, was skipped or lost
+  bool forced = false;  // a manual run that ignores the concurrency policy
+  std::filesystem::path log_path;
+};
+
+struct NewRun {
+  std::int64_t deployment_id = 0;
+  std::int64_t revision = 0;
+  Timestamp scheduled_at{};
+  RunTrigger trigger = RunTrigger::schedule;
+  int attempt = 1;
+  RunOutcome outcome = RunOutcome::starting;  // pending (to be started when due) or skipped
+  std::string error;
+  bool forced = false;
+};
+
+struct EventRecord {
+  std::int64_t id = 0;
+  std::string task, env;
+  Timestamp at{};
+  std::string kind;     // deployed, suspended, resumed, undeployed, missed, agent …
+  std::string message;  // "revision 3 deployed to development"
+};
+
+struct RunCounts {
+  std::int64_t total = 0, succeeded = 0, failed = 0, timed_out = 0, skipped = 0, lost = 0;
+};
+
 class Store {
  public:
   // Opens (creating when needed, with mode 0700) the state directory and its database,
@@ -71,6 +157,60 @@ class Store {
   Result<BuildRecord> get_build(std::int64_t id);
   // The newest build of `task`, optionally only successful ones.
   Result<BuildRecord> latest_build(const std::string& task, bool succeeded_only);
+  // The newest successful build of `task` made from `commit` with a clean tree.
+  Result<std::optional<BuildRecord>> build_for_commit(const std::string& task, const std::string& commit);
+
+  // Environments, in promotion order.
+  Result<std::vector<EnvironmentRecord>> list_environments();
+  Result<EnvironmentRecord> get_environment(const std::string& name);
+
+  // Creates the deployment of (task, env) or adds a revision to it, makes it active and
+  // records a `deployed` event: one transaction. `revision.number` is assigned.
+  Result<DeploymentRecord> deploy(const std::string& task, const std::string& env,
+                                  const std::string& project_dir, RevisionRecord revision,
+                                  Timestamp now);
+  Result<DeploymentRecord> get_deployment(const std::string& task, const std::string& env);
+  Result<DeploymentRecord> get_deployment(std::int64_t id);
+  // Active and suspended ones (and removed ones when asked), ordered by task, environment.
+  Result<std::vector<DeploymentRecord>> list_deployments(bool include_removed = false);
+  // Suspends, resumes or removes; records the event. Errc::conflict when already so.
+  Result<DeploymentRecord> set_deployment_state(const std::string& task, const std::string& env,
+                                                DeploymentState state, Timestamp now);
+  Result<std::vector<RevisionRecord>> list_revisions(std::int64_t deployment_id);
+
+  // A run of a deployment; when `through` is given, the deployment's scheduled_through
+  // moves to it in the same transaction, so a fire time is handled exactly once.
+  // Errc::conflict when that fire time already has a run.
+  Result<RunRecord> add_run(const NewRun& run, Timestamp now, std::optional<Timestamp> through = {});
+  Result<void> set_scheduled_through(std::int64_t deployment_id, Timestamp through);
+  // Many runs at once, each already started (and finished) at its `started_at`, and each
+  // one's fire time handled: one transaction. Fire times that have a run are left alone.
+  struct RecordedRun {
+    NewRun run;
+    Timestamp started_at{};
+  };
+  Result<std::size_t> add_recorded_runs(const std::vector<RecordedRun>& runs);
+  Result<void> set_run_container(std::int64_t run_id, const std::string& container_id);
+  Result<void> set_run_started(std::int64_t run_id, Timestamp started_at);
+  Result<void> finish_run(std::int64_t run_id, RunOutcome outcome, std::optional<int> exit_code,
+                          const std::string& error, Timestamp finished_at);
+  Result<RunRecord> get_run(std::int64_t id);
+  // Newest first; "" matches every task or environment.
+  Result<std::vector<RunRecord>> list_runs(const std::string& task, const std::string& env,
+                                           std::size_t limit);
+  // Runs in `pending`, `starting` or `running`, oldest first; deployment 0 means all.
+  Result<std::vector<RunRecord>> unfinished_runs(std::int64_t deployment_id = 0);
+  Result<RunCounts> count_runs(std::int64_t deployment_id, Timestamp since);
+  // The newest finished runs' outcomes of a deployment, newest first.
+  Result<std::vector<RunRecord>> recent_runs(std::int64_t deployment_id, std::size_t limit);
+  // Deletes the oldest finished runs beyond the policy's history limits, with their logs.
+  Result<std::size_t> prune_runs(std::int64_t deployment_id, int keep_succeeded, int keep_failed);
+
+  Result<void> add_event(const std::string& task, const std::string& env, const std::string& kind,
+                         const std::string& message, Timestamp at);
+  // Oldest first, the newest `limit`; "" matches every task or environment.
+  Result<std::vector<EventRecord>> list_events(const std::string& task, const std::string& env,
+                                               std::size_t limit);
 
  private:
   struct Impl;

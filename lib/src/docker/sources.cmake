@@ -2,6 +2,7 @@
 set(TASK_DOCKER_SOURCES
   lib/src/docker/build.cpp
   lib/src/docker/client.cpp
+  lib/src/docker/containers.cpp
   lib/src/docker/context_files.cpp
   lib/src/docker/context_tar.cpp
   lib/src/docker/dockerignore.cpp

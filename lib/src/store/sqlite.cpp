@@ -44,6 +44,13 @@ Result<bool> Statement::step() {
   return std::unexpected(error_of(db_, "query failed"));
 }
 
+void Statement::reset() {
+  if (stmt_) {
+    sqlite3_reset(stmt_.get());
+    sqlite3_clear_bindings(stmt_.get());
+  }
+}
+
 Result<void> Statement::run() {
   for (;;) {
     auto row = step();

@@ -34,6 +34,7 @@ class Statement {
   // Advances to the next row: true for a row, false when done; errors become Result.
   Result<bool> step();
   Result<void> run();  // steps to completion
+  void reset();        // ready to bind and run again
 
   std::int64_t integer(int column) const;
   std::string text(int column) const;

@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 
 #include "store/sqlite.hpp"
+#include "store/store_impl.hpp"
 
 namespace task {
 namespace fs = std::filesystem;
@@ -30,7 +31,7 @@ BuildStatus build_status_from(std::string_view text) {
 // Forward-only migrations: entry i takes the schema from version i to i + 1. Never edit
 // a shipped entry; append a new one. Deployments, revisions, runs and events come as
 // later entries, keyed by task name and environment like builds are by task name.
-constexpr const char* migrations[] = {
+const char* const migrations[] = {
     R"sql(
 CREATE TABLE builds (
   id           INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -49,8 +50,11 @@ CREATE TABLE builds (
 );
 CREATE INDEX builds_by_task ON builds (task, id DESC);
 )sql",
+    store_detail::platform_schema,
 };
-constexpr int latest_schema = static_cast<int>(std::size(migrations));
+}  // namespace
+const int store_detail::latest_schema = static_cast<int>(std::size(migrations));
+namespace {
 
 constexpr const char* build_columns =
     "id, task, project_dir, commit_id, dirty, source_url, image_ref, image_id, pushed_ref, status, error, "
@@ -58,59 +62,53 @@ constexpr const char* build_columns =
 
 }  // namespace
 
-struct Store::Impl {
-  fs::path dir;
-  sqlite::Connection db;
-  int version = 0;
+const char* store_detail::migration(int version) { return migrations[version]; }
 
-  fs::path build_log(std::int64_t id) const { return dir / "builds" / fmt::format("{}.log", id); }
+BuildRecord Store::Impl::read_build(const sqlite::Statement& s) const {
+  BuildRecord b;
+  b.id = s.integer(0);
+  b.task = s.text(1);
+  b.project_dir = s.text(2);
+  b.commit = s.text(3);
+  b.dirty = s.integer(4) != 0;
+  b.source_url = s.text(5);
+  b.image_ref = s.text(6);
+  b.image_id = s.text(7);
+  b.pushed_ref = s.text(8);
+  b.status = build_status_from(s.text(9));
+  b.error = s.text(10);
+  b.started_at = Timestamp(std::chrono::milliseconds(s.integer(11)));
+  if (!s.is_null(12)) b.finished_at = Timestamp(std::chrono::milliseconds(s.integer(12)));
+  b.log_path = build_log(b.id);
+  return b;
+}
 
-  BuildRecord read_build(const sqlite::Statement& s) const {
-    BuildRecord b;
-    b.id = s.integer(0);
-    b.task = s.text(1);
-    b.project_dir = s.text(2);
-    b.commit = s.text(3);
-    b.dirty = s.integer(4) != 0;
-    b.source_url = s.text(5);
-    b.image_ref = s.text(6);
-    b.image_id = s.text(7);
-    b.pushed_ref = s.text(8);
-    b.status = build_status_from(s.text(9));
-    b.error = s.text(10);
-    b.started_at = Timestamp(std::chrono::milliseconds(s.integer(11)));
-    if (!s.is_null(12)) b.finished_at = Timestamp(std::chrono::milliseconds(s.integer(12)));
-    b.log_path = build_log(b.id);
-    return b;
+Result<void> Store::Impl::migrate() {
+  sqlite::Statement get(db.get(), "PRAGMA user_version");
+  auto row = get.step();
+  if (!row) return std::unexpected(row.error());
+  version = static_cast<int>(get.integer(0));
+  if (version > store_detail::latest_schema) {
+    return fail(Errc::conflict,
+                fmt::format("the state database in {} has schema version {}, newer than this task knows ({})",
+                            dir.string(), version, store_detail::latest_schema),
+                "upgrade task, or point TASK_HOME elsewhere");
   }
-
-  Result<void> migrate() {
-    sqlite::Statement get(db.get(), "PRAGMA user_version");
-    auto row = get.step();
-    if (!row) return std::unexpected(row.error());
-    version = static_cast<int>(get.integer(0));
-    if (version > latest_schema) {
-      return fail(Errc::conflict,
-                  fmt::format("the state database in {} has schema version {}, newer than this task knows ({})",
-                              dir.string(), version, latest_schema),
-                  "upgrade task, or point TASK_HOME elsewhere");
-    }
-    while (version < latest_schema) {
-      sqlite::Transaction tx(db.get());
-      if (auto b = tx.begun(); !b) return b;
-      // Re-read inside the lock: another process may have migrated meanwhile.
-      sqlite::Statement again(db.get(), "PRAGMA user_version");
-      if (auto r = again.step(); !r) return std::unexpected(r.error());
-      version = static_cast<int>(again.integer(0));
-      if (version >= latest_schema) break;
-      if (auto r = sqlite::exec(db.get(), migrations[version]); !r) return r;
-      if (auto r = sqlite::exec(db.get(), fmt::format("PRAGMA user_version = {}", version + 1).c_str()); !r) return r;
-      if (auto r = tx.commit(); !r) return r;
-      ++version;
-    }
-    return {};
+  while (version < store_detail::latest_schema) {
+    sqlite::Transaction tx(db.get());
+    if (auto b = tx.begun(); !b) return b;
+    // Re-read inside the lock: another process may have migrated meanwhile.
+    sqlite::Statement again(db.get(), "PRAGMA user_version");
+    if (auto r = again.step(); !r) return std::unexpected(r.error());
+    version = static_cast<int>(again.integer(0));
+    if (version >= store_detail::latest_schema) break;
+    if (auto r = sqlite::exec(db.get(), store_detail::migration(version)); !r) return r;
+    if (auto r = sqlite::exec(db.get(), fmt::format("PRAGMA user_version = {}", version + 1).c_str()); !r) return r;
+    if (auto r = tx.commit(); !r) return r;
+    ++version;
   }
-};
+  return {};
+}
 
 Store::Store(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Store::Store(Store&&) noexcept = default;
@@ -123,6 +121,7 @@ const fs::path& Store::state_dir() const { return impl_->dir; }
 Result<Store> Store::open(const fs::path& state_dir) {
   std::error_code ec;
   fs::create_directories(state_dir / "builds", ec);
+  if (!ec) fs::create_directories(state_dir / "runs", ec);
   if (ec) {
     return fail(Errc::io, fmt::format("cannot create the state directory {}: {}", state_dir.string(), ec.message()),
                 "set TASK_HOME to a writable directory");

@@ -1,0 +1,26 @@
+#pragma once
+// What the platform commands (deploy, status, runs, logs, agent) share.
+#include <nlohmann/json.hpp>
+
+#include "command.hpp"
+#include "task/agent.hpp"
+
+namespace cli {
+
+// The environment named, or the first one when `name` is empty.
+task::Result<task::EnvironmentRecord> resolve_env(task::Store& store, const std::string& name);
+// On the local platform: the agent, started in the background when it is not running,
+// else woken to pick up a change.
+task::AgentStatus ensure_agent(Context& ctx, const task::EnvironmentRecord& env);
+
+nlohmann::json policy_json(const task::RunPolicy& policy);
+nlohmann::json run_json(const task::RunRecord& run);
+// A deployment with its next fire time, last run and success rate.
+nlohmann::json deployment_json(const task::DeploymentRecord& d, Context& ctx);
+Style outcome_style(std::string_view outcome);
+
+// From cmd_build.cpp: a build of the current project, its progress on stderr.
+task::Result<task::BuildRecord> build_for_deploy(Context& ctx);
+task::Result<void> show_build_log(Context& ctx, int build_id);
+
+}  // namespace cli

@@ -1,0 +1,15 @@
+#pragma once
+// What the agent's source files share.
+#include <sys/un.h>
+
+#include <filesystem>
+
+#include "task/agent.hpp"
+
+namespace task::agent_detail {
+
+std::filesystem::path lock_path(const std::filesystem::path& state_dir);
+std::filesystem::path socket_path(const std::filesystem::path& state_dir);
+bool fill_address(const std::filesystem::path& path, sockaddr_un& address);
+
+}  // namespace task::agent_detail

@@ -1,0 +1,267 @@
+// A run's life on its worker thread: container, log, timeout, outcome, retry.
+#include "agent/worker.hpp"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <fstream>
+
+#include <fmt/format.h>
+
+#include "task/agent.hpp"
+#include "task/schedule.hpp"
+
+namespace task {
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+
+std::string rfc3339_nanos(std::chrono::system_clock::time_point t) {
+  const auto seconds = std::chrono::floor<std::chrono::seconds>(t);
+  const auto nanos = std::chrono::duration_cast<std::chrono::nanoseconds>(t - seconds).count();
+  std::string whole = format_rfc3339(Instant(seconds));  // "…:SSZ"
+  whole.pop_back();
+  return fmt::format("{}.{:09}Z", whole, nanos);
+}
+
+namespace {
+
+Timestamp now_ms() { return std::chrono::time_point_cast<std::chrono::milliseconds>(std::chrono::system_clock::now()); }
+
+// Appends whole lines to the run's log, each in one write so readers never see half.
+class RunLog {
+ public:
+  explicit RunLog(const fs::path& path) : fd_(::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600)) {}
+  ~RunLog() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  RunLog(const RunLog&) = delete;
+  RunLog& operator=(const RunLog&) = delete;
+
+  void line(const std::string& timestamp, std::string_view stream, std::string_view text) {
+    if (fd_ < 0) return;
+    std::string out = fmt::format("{} {} {}\n", timestamp.empty() ? rfc3339_nanos(std::chrono::system_clock::now()) : timestamp,
+                                  stream, text);
+    for (std::size_t at = 0; at < out.size();) {
+      auto n = ::write(fd_, out.data() + at, out.size() - at);
+      if (n <= 0) return;
+      at += static_cast<std::size_t>(n);
+    }
+  }
+  void note(std::string_view text) { line({}, "task", text); }
+
+ private:
+  int fd_;
+};
+
+// The engine's timestamp of the last output line already in the log: a re-attached run
+// asks the engine only for what came after it.
+std::string last_output_timestamp(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return {};
+  in.seekg(0, std::ios::end);
+  const auto size = static_cast<std::streamoff>(in.tellg());
+  const std::streamoff tail = std::min<std::streamoff>(size, 256 * 1024);
+  in.seekg(size - tail);
+  std::string text(static_cast<std::size_t>(tail), '\0');
+  in.read(text.data(), tail);
+  std::string last;
+  std::size_t start = 0;
+  while (start < text.size()) {
+    auto end = text.find('\n', start);
+    if (end == std::string::npos) break;
+    auto parsed = parse_run_log_line(std::string_view(text).substr(start, end - start));
+    if (parsed.stream == "out" || parsed.stream == "err") last = parsed.timestamp;
+    start = end + 1;
+  }
+  return last;
+}
+
+std::chrono::milliseconds backoff(int attempt) {
+  // 1s, 2s, 4s, … after attempts 1, 2, 3, …; at most five minutes.
+  const int shift = std::clamp(attempt - 1, 0, 9);
+  return std::min<std::chrono::milliseconds>(std::chrono::milliseconds(1000LL << shift), 300s);
+}
+
+}  // namespace
+
+void run_worker(const WorkerContext& context, Worker& worker, RunRecord run, const RevisionRecord& revision,
+                const EnvironmentRecord& environment, bool reattach) {
+  auto say = [&](const std::string& line) {
+    if (context.log) context.log(fmt::format("{} in {}: run {}: {}", run.task, run.env, run.id, line));
+  };
+  auto opened = Store::open(context.state_dir);
+  if (!opened) {
+    say("cannot open the state store: " + opened.error().message);
+    return;
+  }
+  Store& store = *opened;
+  RunLog log(run.log_path);
+  auto finish = [&](RunOutcome outcome, std::optional<int> exit_code, const std::string& error) {
+    if (auto r = store.finish_run(run.id, outcome, exit_code, error, now_ms()); !r) {
+      say("cannot record the outcome: " + r.error().message);
+    }
+    say(fmt::format("{}{}", to_string(outcome), exit_code ? fmt::format(" (exit code {})", *exit_code) : std::string{}));
+  };
+  const auto& policy = revision.policy;
+
+  auto docker = DockerClient::connect(context.endpoint);
+  if (!docker) {
+    if (reattach) {
+      // Leave it for the next start of the agent: the container may well be running.
+      say("cannot reach the Docker engine to re-attach: " + docker.error().message);
+      return;
+    }
+    log.note("cannot start: " + docker.error().message);
+    finish(RunOutcome::failed, std::nullopt, docker.error().message);
+    return;
+  }
+
+  // Find the container a previous agent made (by id, or by label when it died between
+  // making the container and recording its id), or make one.
+  std::string id = run.container_id;
+  if (id.empty()) {
+    if (auto found = docker->list_containers("task.run", std::to_string(run.id)); found && !found->empty()) {
+      id = found->front().id;
+      store.set_run_container(run.id, id);
+    }
+  }
+  bool started = run.started_at.has_value();
+  if (id.empty()) {
+    // Never started (the agent stopped before making its container): start it now, late.
+    if (reattach) log.note("starting late: the agent stopped before it could start this run");
+    ContainerSpec spec;
+    spec.name = fmt::format("task-{}-{}-{}", run.task, run.env, run.id);
+    spec.image = revision.image_id;
+    spec.command = policy.command;
+    spec.env = policy.env;
+    spec.env["TASK_NAME"] = run.task;
+    spec.env["TASK_ENV"] = run.env;
+    spec.env["TASK_RUN_ID"] = std::to_string(run.id);
+    spec.env["TASK_SCHEDULED_AT"] = format_rfc3339(std::chrono::floor<std::chrono::seconds>(run.scheduled_at));
+    spec.labels = {{"task.name", run.task}, {"task.env", run.env}, {"task.run", std::to_string(run.id)},
+                   {"task.revision", std::to_string(revision.number)}};
+    spec.network_mode = environment.network.empty() ? "host" : environment.network;
+    auto created = docker->create_container(spec);
+    if (!created) {
+      log.note("cannot create the container: " + created.error().message);
+      finish(RunOutcome::failed, std::nullopt, created.error().message);
+      return;
+    }
+    id = *created;
+    store.set_run_container(run.id, id);
+  }
+  // Prepared ahead of its fire time: wait for the agent's word.
+  if (worker.go.load() == Worker::wait) worker.go.wait(Worker::wait);
+  switch (worker.go.load()) {
+    case Worker::skip:
+      finish(RunOutcome::skipped, std::nullopt, worker.skip_reason);
+      docker->remove_container(id, true);
+      return;
+    case Worker::leave: return;  // the agent stops; the next one starts it
+    default: break;
+  }
+  auto state = docker->inspect_container(id);
+  if (!state) {
+    if (state.error().code == Errc::not_found) {
+      log.note("lost: its container is gone");
+      finish(RunOutcome::lost, std::nullopt, "its container " + id.substr(0, 12) + " is gone");
+    } else {
+      say("cannot inspect its container: " + state.error().message);  // left for the next start
+    }
+    return;
+  }
+  if (state->status == "created") {
+    // The start is when it was asked for: what the run's lateness measures.
+    const Timestamp start_request = now_ms();
+    if (auto r = docker->start_container(id); !r) {
+      log.note("cannot start the container: " + r.error().message);
+      finish(RunOutcome::failed, std::nullopt, r.error().message);
+      docker->remove_container(id, true);
+      return;
+    }
+    run.started_at = start_request;
+    store.set_run_started(run.id, *run.started_at);
+    started = true;
+  } else if (!started) {
+    run.started_at = now_ms();
+    store.set_run_started(run.id, *run.started_at);
+  }
+  (void)started;
+  if (reattach) log.note(fmt::format("re-attached to container {} by a new agent", id.substr(0, 12)));
+
+  const auto deadline = *run.started_at + policy.timeout;
+  bool timed_out = false;
+  std::int64_t replaced_by = 0;
+  auto cancelled = [&] {
+    if (context.stopping != nullptr && context.stopping->load()) return true;
+    if (now_ms() >= deadline) {
+      timed_out = true;
+      return true;
+    }
+    if (auto by = worker.replaced_by.load(); by != 0) {
+      replaced_by = by;
+      return true;
+    }
+    return false;
+  };
+  auto streamed = docker->container_logs(
+      id, true, reattach ? last_output_timestamp(run.log_path) : std::string{},
+      [&](const LogLine& line) { log.line(line.timestamp, line.stderr_stream ? "err" : "out", line.text); }, cancelled);
+  if (!streamed && streamed.error().code != Errc::interrupted) {
+    say("lost the log stream: " + streamed.error().message);
+  }
+  if (context.stopping != nullptr && context.stopping->load() && !timed_out && replaced_by == 0) {
+    return;  // the agent stops; the next one re-attaches
+  }
+  if (timed_out || replaced_by != 0) {
+    docker->kill_container(id);
+    // What it printed until it was stopped.
+    docker->container_logs(id, false, last_output_timestamp(run.log_path), [&](const LogLine& line) {
+      log.line(line.timestamp, line.stderr_stream ? "err" : "out", line.text);
+    });
+  }
+  auto exit_code = docker->wait_container(id, [&] { return context.stopping != nullptr && context.stopping->load(); });
+  if (!exit_code && exit_code.error().code == Errc::interrupted) return;
+  RunOutcome outcome = RunOutcome::failed;
+  std::string error;
+  std::optional<int> code;
+  if (exit_code) code = *exit_code;
+  if (timed_out) {
+    outcome = RunOutcome::timed_out;
+    error = fmt::format("killed after its timeout of {}", policy.timeout.count() >= 60 && policy.timeout.count() % 60 == 0
+                                                              ? fmt::format("{}m", policy.timeout.count() / 60)
+                                                              : fmt::format("{}s", policy.timeout.count()));
+    log.note("timed out: " + error);
+  } else if (replaced_by != 0) {
+    outcome = RunOutcome::cancelled;
+    error = fmt::format("stopped: replaced by run {} (concurrency: replace)", replaced_by);
+    log.note(error);
+  } else if (!exit_code) {
+    error = exit_code.error().message;
+  } else if (*exit_code == 0) {
+    outcome = RunOutcome::succeeded;
+  } else {
+    error = fmt::format("exited with code {}", *exit_code);
+  }
+  finish(outcome, code, error);
+  // The log is stored: the container can go.
+  docker->remove_container(id, true);
+
+  if ((outcome == RunOutcome::failed || outcome == RunOutcome::timed_out) && run.attempt <= policy.retries) {
+    NewRun retry;
+    retry.deployment_id = run.deployment_id;
+    retry.revision = run.revision;
+    retry.trigger = RunTrigger::retry;
+    retry.attempt = run.attempt + 1;
+    retry.outcome = RunOutcome::pending;
+    retry.scheduled_at = now_ms() + backoff(run.attempt);
+    if (auto r = store.add_run(retry, now_ms()); r) {
+      say(fmt::format("retry {} of {} as run {} at {}", run.attempt, policy.retries, r->id,
+                      format_rfc3339(std::chrono::floor<std::chrono::seconds>(retry.scheduled_at))));
+    }
+  }
+  store.prune_runs(run.deployment_id, policy.keep_succeeded, policy.keep_failed);
+}
+
+}  // namespace task

@@ -1,0 +1,583 @@
+// The local platform's records: environments, deployments and their revisions, runs and
+// the event log (schema migration 2).
+#include <nlohmann/json.hpp>
+
+#include "store/store_impl.hpp"
+
+namespace task {
+
+const char* const store_detail::platform_schema = R"sql(
+CREATE TABLE environments (
+  name                 TEXT PRIMARY KEY,
+  position             INTEGER NOT NULL,
+  platform             TEXT NOT NULL DEFAULT 'local',
+  allow_direct_deploy  INTEGER NOT NULL DEFAULT 1,
+  network              TEXT NOT NULL DEFAULT 'host'
+);
+INSERT INTO environments (name, position, allow_direct_deploy) VALUES ('development', 0, 1), ('production', 1, 0);
+CREATE TABLE deployments (
+  id                 INTEGER PRIMARY KEY AUTOINCREMENT,
+  task               TEXT NOT NULL,
+  env                TEXT NOT NULL REFERENCES environments (name),
+  project_dir        TEXT NOT NULL DEFAULT '',
+  state              TEXT NOT NULL CHECK (state IN ('active', 'suspended', 'removed')),
+  current_revision   INTEGER NOT NULL DEFAULT 0,
+  scheduled_through  INTEGER,
+  created_at         INTEGER NOT NULL,
+  updated_at         INTEGER NOT NULL,
+  UNIQUE (task, env)
+);
+CREATE TABLE revisions (
+  deployment_id  INTEGER NOT NULL REFERENCES deployments (id),
+  number         INTEGER NOT NULL,
+  image_id       TEXT NOT NULL,
+  image_ref      TEXT NOT NULL DEFAULT '',
+  build_id       INTEGER NOT NULL DEFAULT 0,
+  schedule       TEXT NOT NULL,
+  timezone       TEXT NOT NULL DEFAULT 'UTC',
+  policy         TEXT NOT NULL,
+  change         TEXT NOT NULL DEFAULT '',
+  command        TEXT NOT NULL DEFAULT '',
+  created_at     INTEGER NOT NULL,
+  PRIMARY KEY (deployment_id, number)
+);
+CREATE TABLE runs (
+  id             INTEGER PRIMARY KEY AUTOINCREMENT,
+  deployment_id  INTEGER NOT NULL REFERENCES deployments (id),
+  revision       INTEGER NOT NULL,
+  scheduled_at   INTEGER NOT NULL,
+  started_at     INTEGER,
+  finished_at    INTEGER,
+  outcome        TEXT NOT NULL CHECK (outcome IN ('pending', 'starting', 'running', 'succeeded', 'failed',
+                                                  'timed-out', 'skipped', 'lost', 'cancelled')),
+  exit_code      INTEGER,
+  trigger        TEXT NOT NULL CHECK (trigger IN ('schedule', 'manual', 'retry', 'catch-up')),
+  attempt        INTEGER NOT NULL DEFAULT 1,
+  forced         INTEGER NOT NULL DEFAULT 0,
+  container_id   TEXT NOT NULL DEFAULT '',
+  error          TEXT NOT NULL DEFAULT '',
+  created_at     INTEGER NOT NULL
+);
+-- A fire time of a schedule is handled once: never two runs for one instant.
+CREATE UNIQUE INDEX runs_once ON runs (deployment_id, scheduled_at) WHERE trigger IN ('schedule', 'catch-up');
+CREATE INDEX runs_by_deployment ON runs (deployment_id, id DESC);
+CREATE INDEX runs_unfinished ON runs (outcome) WHERE outcome IN ('pending', 'starting', 'running');
+CREATE TABLE events (
+  id       INTEGER PRIMARY KEY AUTOINCREMENT,
+  task     TEXT NOT NULL,
+  env      TEXT NOT NULL,
+  at       INTEGER NOT NULL,
+  kind     TEXT NOT NULL,
+  message  TEXT NOT NULL
+);
+CREATE INDEX events_by_task ON events (task, env, id);
+)sql";
+
+namespace {
+
+using store_detail::from_millis;
+using store_detail::millis;
+using Json = nlohmann::json;
+
+constexpr const char* deployment_columns =
+    "d.id, d.task, d.env, d.project_dir, d.state, d.created_at, d.updated_at, d.scheduled_through, "
+    "r.deployment_id, r.number, r.image_id, r.image_ref, r.build_id, r.schedule, r.timezone, r.policy, r.change, "
+    "r.command, r.created_at";
+constexpr const char* deployment_from =
+    "deployments d JOIN revisions r ON r.deployment_id = d.id AND r.number = d.current_revision";
+constexpr const char* revision_columns =
+    "deployment_id, number, image_id, image_ref, build_id, schedule, timezone, policy, change, command, created_at";
+constexpr const char* run_columns =
+    "x.id, x.deployment_id, d.task, d.env, x.revision, x.scheduled_at, x.started_at, x.finished_at, x.outcome, "
+    "x.exit_code, x.trigger, x.attempt, x.container_id, x.error, x.forced";
+
+DeploymentState state_from(std::string_view text) {
+  if (text == "suspended") return DeploymentState::suspended;
+  if (text == "removed") return DeploymentState::removed;
+  return DeploymentState::active;
+}
+
+RunOutcome outcome_from(std::string_view text) {
+  for (auto o : {RunOutcome::pending, RunOutcome::starting, RunOutcome::running, RunOutcome::succeeded,
+                 RunOutcome::failed, RunOutcome::timed_out, RunOutcome::skipped, RunOutcome::lost,
+                 RunOutcome::cancelled}) {
+    if (to_string(o) == text) return o;
+  }
+  return RunOutcome::lost;
+}
+
+RunTrigger trigger_from(std::string_view text) {
+  if (text == "manual") return RunTrigger::manual;
+  if (text == "retry") return RunTrigger::retry;
+  if (text == "catch-up") return RunTrigger::catch_up;
+  return RunTrigger::schedule;
+}
+
+std::string policy_json(const RunPolicy& p) {
+  Json j{{"command", p.command},
+         {"env", p.env},
+         {"timeout", p.timeout.count()},
+         {"retries", p.retries},
+         {"concurrency", to_string(p.concurrency)},
+         {"catch_up", to_string(p.catch_up)},
+         {"keep_succeeded", p.keep_succeeded},
+         {"keep_failed", p.keep_failed},
+         {"failure_webhook", p.failure_webhook}};
+  if (p.starting_deadline) j["starting_deadline"] = p.starting_deadline->count();
+  return j.dump();
+}
+
+RunPolicy policy_from(const std::string& text) {
+  RunPolicy p;
+  Json j = Json::parse(text, nullptr, false);
+  if (!j.is_object()) return p;
+  p.command = j.value("command", std::vector<std::string>{});
+  p.env = j.value("env", std::map<std::string, std::string>{});
+  p.timeout = std::chrono::seconds(j.value("timeout", std::int64_t{3600}));
+  p.retries = j.value("retries", 0);
+  auto c = j.value("concurrency", std::string("forbid"));
+  p.concurrency = c == "allow" ? Concurrency::allow : c == "replace" ? Concurrency::replace : Concurrency::forbid;
+  auto k = j.value("catch_up", std::string("latest"));
+  p.catch_up = k == "none" ? CatchUp::none : k == "all" ? CatchUp::all : CatchUp::latest;
+  if (j.contains("starting_deadline")) p.starting_deadline = std::chrono::seconds(j["starting_deadline"].get<std::int64_t>());
+  p.keep_succeeded = j.value("keep_succeeded", 100);
+  p.keep_failed = j.value("keep_failed", 100);
+  p.failure_webhook = j.value("failure_webhook", std::string{});
+  return p;
+}
+
+RevisionRecord read_revision(const sqlite::Statement& s, int at) {
+  RevisionRecord r;
+  r.deployment_id = s.integer(at);
+  r.number = s.integer(at + 1);
+  r.image_id = s.text(at + 2);
+  r.image_ref = s.text(at + 3);
+  r.build_id = s.integer(at + 4);
+  r.schedule = s.text(at + 5);
+  r.timezone = s.text(at + 6);
+  r.policy = policy_from(s.text(at + 7));
+  r.change = s.text(at + 8);
+  r.command = s.text(at + 9);
+  r.created_at = from_millis(s.integer(at + 10));
+  return r;
+}
+
+DeploymentRecord read_deployment(const sqlite::Statement& s) {
+  DeploymentRecord d;
+  d.id = s.integer(0);
+  d.task = s.text(1);
+  d.env = s.text(2);
+  d.project_dir = s.text(3);
+  d.state = state_from(s.text(4));
+  d.created_at = from_millis(s.integer(5));
+  d.updated_at = from_millis(s.integer(6));
+  if (!s.is_null(7)) d.scheduled_through = from_millis(s.integer(7));
+  d.revision = read_revision(s, 8);
+  return d;
+}
+
+template <class T, class Read>
+Result<std::vector<T>> collect(sqlite::Statement& s, Read read) {
+  std::vector<T> out;
+  for (;;) {
+    auto row = s.step();
+    if (!row) return std::unexpected(row.error());
+    if (!*row) return out;
+    out.push_back(read(s));
+  }
+}
+
+Result<void> insert_event(sqlite3* db, const std::string& task, const std::string& env, const std::string& kind,
+                          const std::string& message, Timestamp at) {
+  sqlite::Statement s(db, "INSERT INTO events (task, env, at, kind, message) VALUES (?, ?, ?, ?, ?)");
+  return s.bind(1, task).bind(2, env).bind(3, millis(at)).bind(4, kind).bind(5, message).run();
+}
+
+}  // namespace
+
+std::string_view to_string(DeploymentState state) {
+  switch (state) {
+    case DeploymentState::active: return "active";
+    case DeploymentState::suspended: return "suspended";
+    case DeploymentState::removed: return "removed";
+  }
+  return "active";
+}
+
+std::string_view to_string(RunOutcome outcome) {
+  switch (outcome) {
+    case RunOutcome::pending: return "pending";
+    case RunOutcome::starting: return "starting";
+    case RunOutcome::running: return "running";
+    case RunOutcome::succeeded: return "succeeded";
+    case RunOutcome::failed: return "failed";
+    case RunOutcome::timed_out: return "timed-out";
+    case RunOutcome::skipped: return "skipped";
+    case RunOutcome::lost: return "lost";
+    case RunOutcome::cancelled: return "cancelled";
+  }
+  return "lost";
+}
+
+std::string_view to_string(RunTrigger trigger) {
+  switch (trigger) {
+    case RunTrigger::schedule: return "schedule";
+    case RunTrigger::manual: return "manual";
+    case RunTrigger::retry: return "retry";
+    case RunTrigger::catch_up: return "catch-up";
+  }
+  return "schedule";
+}
+
+bool is_finished(RunOutcome outcome) {
+  return outcome != RunOutcome::pending && outcome != RunOutcome::starting && outcome != RunOutcome::running;
+}
+
+Result<std::optional<BuildRecord>> Store::build_for_commit(const std::string& task, const std::string& commit) {
+  sqlite::Statement s(impl_->db.get(),
+                      "SELECT id FROM builds WHERE task = ? AND commit_id = ? AND dirty = 0 AND status = 'succeeded' "
+                      "ORDER BY id DESC LIMIT 1");
+  s.bind(1, task).bind(2, commit);
+  auto row = s.step();
+  if (!row) return std::unexpected(row.error());
+  if (!*row) return std::optional<BuildRecord>{};
+  auto build = get_build(s.integer(0));
+  if (!build) return std::unexpected(build.error());
+  return std::optional<BuildRecord>{std::move(*build)};
+}
+
+Result<std::vector<EnvironmentRecord>> Store::list_environments() {
+  sqlite::Statement s(impl_->db.get(),
+                      "SELECT name, position, platform, allow_direct_deploy, network FROM environments ORDER BY position");
+  return collect<EnvironmentRecord>(s, [](const sqlite::Statement& r) {
+    return EnvironmentRecord{r.text(0), static_cast<int>(r.integer(1)), r.text(2), r.integer(3) != 0, r.text(4)};
+  });
+}
+
+Result<EnvironmentRecord> Store::get_environment(const std::string& name) {
+  auto all = list_environments();
+  if (!all) return std::unexpected(all.error());
+  std::string names;
+  for (auto& e : *all) {
+    if (e.name == name) return e;
+    names += (names.empty() ? "" : ", ") + e.name;
+  }
+  return fail(Errc::not_found, fmt::format("no environment `{}`", name), fmt::format("the environments are: {}", names));
+}
+
+Result<DeploymentRecord> Store::deploy(const std::string& task, const std::string& env, const std::string& project_dir,
+                                       RevisionRecord revision, Timestamp now) {
+  auto* db = impl_->db.get();
+  sqlite::Transaction tx(db);
+  if (auto b = tx.begun(); !b) return std::unexpected(b.error());
+  sqlite::Statement upsert(db,
+                           "INSERT INTO deployments (task, env, project_dir, state, created_at, updated_at)"
+                           " VALUES (?1, ?2, ?3, 'active', ?4, ?4)"
+                           " ON CONFLICT (task, env) DO UPDATE SET project_dir = ?3, state = 'active', updated_at = ?4"
+                           " RETURNING id, current_revision");
+  upsert.bind(1, task).bind(2, env).bind(3, project_dir).bind(4, millis(now));
+  auto row = upsert.step();
+  if (!row) return std::unexpected(row.error());
+  const std::int64_t id = upsert.integer(0);
+  const std::int64_t number = upsert.integer(1) + 1;
+  if (auto done = upsert.step(); !done) return std::unexpected(done.error());
+  sqlite::Statement insert(db, fmt::format("INSERT INTO revisions ({}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                                           revision_columns));
+  insert.bind(1, id).bind(2, number).bind(3, revision.image_id).bind(4, revision.image_ref).bind(5, revision.build_id)
+      .bind(6, revision.schedule).bind(7, revision.timezone).bind(8, policy_json(revision.policy))
+      .bind(9, revision.change).bind(10, revision.command).bind(11, millis(now));
+  if (auto r = insert.run(); !r) return std::unexpected(r.error());
+  sqlite::Statement current(db, "UPDATE deployments SET current_revision = ? WHERE id = ?");
+  if (auto r = current.bind(1, number).bind(2, id).run(); !r) return std::unexpected(r.error());
+  auto message = fmt::format("revision {} {} to {}: {}{}", number,
+                             revision.command == "deploy" ? "deployed" : revision.command + "d", env,
+                             revision.image_ref.empty() ? revision.image_id.substr(0, 19) : revision.image_ref,
+                             fmt::format(", {} ({})", revision.schedule, revision.timezone));
+  if (auto r = insert_event(db, task, env, revision.command == "deploy" ? "deployed" : revision.command, message, now);
+      !r) {
+    return std::unexpected(r.error());
+  }
+  if (auto r = tx.commit(); !r) return std::unexpected(r.error());
+  return get_deployment(id);
+}
+
+Result<DeploymentRecord> Store::get_deployment(const std::string& task, const std::string& env) {
+  sqlite::Statement s(impl_->db.get(), fmt::format("SELECT {} FROM {} WHERE d.task = ? AND d.env = ? AND d.state != "
+                                                   "'removed'",
+                                                   deployment_columns, deployment_from));
+  s.bind(1, task).bind(2, env);
+  auto row = s.step();
+  if (!row) return std::unexpected(row.error());
+  if (!*row) {
+    return fail(Errc::not_found, fmt::format("{} is not deployed to {}", task, env),
+                fmt::format("deploy it with `task deploy --interval SCHEDULE --env {}`", env));
+  }
+  return read_deployment(s);
+}
+
+Result<DeploymentRecord> Store::get_deployment(std::int64_t id) {
+  sqlite::Statement s(impl_->db.get(), fmt::format("SELECT {} FROM {} WHERE d.id = ?", deployment_columns, deployment_from));
+  s.bind(1, id);
+  auto row = s.step();
+  if (!row) return std::unexpected(row.error());
+  if (!*row) return fail(Errc::not_found, fmt::format("no deployment {}", id));
+  return read_deployment(s);
+}
+
+Result<std::vector<DeploymentRecord>> Store::list_deployments(bool include_removed) {
+  sqlite::Statement s(impl_->db.get(),
+                      fmt::format("SELECT {} FROM {} JOIN environments e ON e.name = d.env WHERE (? OR d.state != "
+                                  "'removed') ORDER BY d.task, e.position",
+                                  deployment_columns, deployment_from));
+  s.bind(1, std::int64_t{include_removed});
+  return collect<DeploymentRecord>(s, read_deployment);
+}
+
+Result<DeploymentRecord> Store::set_deployment_state(const std::string& task, const std::string& env,
+                                                     DeploymentState state, Timestamp now) {
+  auto* db = impl_->db.get();
+  sqlite::Transaction tx(db);
+  if (auto b = tx.begun(); !b) return std::unexpected(b.error());
+  auto current = get_deployment(task, env);
+  if (!current) return current;
+  if (current->state == state) {
+    return fail(Errc::conflict, fmt::format("{} in {} is already {}", task, env, to_string(state)),
+                state == DeploymentState::suspended ? "resume it with `task resume`" : "");
+  }
+  sqlite::Statement s(db, "UPDATE deployments SET state = ?, updated_at = ? WHERE id = ?");
+  if (auto r = s.bind(1, to_string(state)).bind(2, millis(now)).bind(3, current->id).run(); !r) {
+    return std::unexpected(r.error());
+  }
+  // Resuming starts the schedule afresh: what fell due while suspended is not caught up.
+  if (state == DeploymentState::active) {
+    sqlite::Statement t(db, "UPDATE deployments SET scheduled_through = ? WHERE id = ?");
+    if (auto r = t.bind(1, millis(now)).bind(2, current->id).run(); !r) return std::unexpected(r.error());
+  }
+  const char* kind = state == DeploymentState::suspended ? "suspended"
+                     : state == DeploymentState::removed ? "undeployed"
+                                                         : "resumed";
+  if (auto r = insert_event(db, task, env, kind, fmt::format("{} in {} {}", task, env, kind), now); !r) {
+    return std::unexpected(r.error());
+  }
+  if (auto r = tx.commit(); !r) return std::unexpected(r.error());
+  current->state = state;
+  return current;
+}
+
+Result<std::vector<RevisionRecord>> Store::list_revisions(std::int64_t deployment_id) {
+  sqlite::Statement s(impl_->db.get(),
+                      fmt::format("SELECT {} FROM revisions WHERE deployment_id = ? ORDER BY number", revision_columns));
+  s.bind(1, deployment_id);
+  return collect<RevisionRecord>(s, [](const sqlite::Statement& r) { return read_revision(r, 0); });
+}
+
+Result<RunRecord> Store::add_run(const NewRun& run, Timestamp now, std::optional<Timestamp> through) {
+  auto* db = impl_->db.get();
+  sqlite::Transaction tx(db);
+  if (auto b = tx.begun(); !b) return std::unexpected(b.error());
+  sqlite::Statement s(db,
+                      "INSERT INTO runs (deployment_id, revision, scheduled_at, outcome, trigger, attempt, error, created_at,"
+                      " finished_at, forced) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING RETURNING id");
+  s.bind(10, std::int64_t{run.forced});
+  s.bind(1, run.deployment_id).bind(2, run.revision).bind(3, millis(run.scheduled_at)).bind(4, to_string(run.outcome))
+      .bind(5, to_string(run.trigger)).bind(6, std::int64_t{run.attempt}).bind(7, run.error).bind(8, millis(now));
+  if (is_finished(run.outcome)) {
+    s.bind(9, millis(now));
+  } else {
+    s.bind(9, std::nullopt);
+  }
+  auto row = s.step();
+  if (!row) return std::unexpected(row.error());
+  if (!*row) {
+    return fail(Errc::conflict, fmt::format("deployment {} already has a run for {}", run.deployment_id,
+                                            millis(run.scheduled_at)));
+  }
+  const std::int64_t id = s.integer(0);
+  if (auto done = s.step(); !done) return std::unexpected(done.error());
+  if (through) {
+    sqlite::Statement t(db, "UPDATE deployments SET scheduled_through = max(coalesce(scheduled_through, 0), ?) WHERE id = ?");
+    if (auto r = t.bind(1, millis(*through)).bind(2, run.deployment_id).run(); !r) return std::unexpected(r.error());
+  }
+  if (auto r = tx.commit(); !r) return std::unexpected(r.error());
+  return get_run(id);
+}
+
+Result<void> Store::set_scheduled_through(std::int64_t deployment_id, Timestamp through) {
+  sqlite::Statement t(impl_->db.get(),
+                      "UPDATE deployments SET scheduled_through = max(coalesce(scheduled_through, 0), ?) WHERE id = ?");
+  return t.bind(1, millis(through)).bind(2, deployment_id).run();
+}
+
+Result<std::size_t> Store::add_recorded_runs(const std::vector<RecordedRun>& runs) {
+  auto* db = impl_->db.get();
+  sqlite::Transaction tx(db);
+  if (auto b = tx.begun(); !b) return std::unexpected(b.error());
+  sqlite::Statement insert(db,
+                           "INSERT INTO runs (deployment_id, revision, scheduled_at, started_at, finished_at, outcome,"
+                           " exit_code, trigger, attempt, created_at) VALUES (?, ?, ?, ?, ?, ?, 0, ?, ?, ?)"
+                           " ON CONFLICT DO NOTHING");
+  sqlite::Statement through(db,
+                            "UPDATE deployments SET scheduled_through = max(coalesce(scheduled_through, 0), ?) WHERE id = ?");
+  std::size_t added = 0;
+  for (const auto& r : runs) {
+    insert.reset();
+    insert.bind(1, r.run.deployment_id).bind(2, r.run.revision).bind(3, millis(r.run.scheduled_at))
+        .bind(4, millis(r.started_at)).bind(5, millis(r.started_at)).bind(6, to_string(r.run.outcome))
+        .bind(7, to_string(r.run.trigger)).bind(8, std::int64_t{r.run.attempt}).bind(9, millis(r.started_at));
+    if (auto done = insert.run(); !done) return std::unexpected(done.error());
+    added += static_cast<std::size_t>(sqlite3_changes(db));
+    through.reset();
+    through.bind(1, millis(r.run.scheduled_at)).bind(2, r.run.deployment_id);
+    if (auto done = through.run(); !done) return std::unexpected(done.error());
+  }
+  if (auto r = tx.commit(); !r) return std::unexpected(r.error());
+  return added;
+}
+
+Result<void> Store::set_run_container(std::int64_t run_id, const std::string& container_id) {
+  sqlite::Statement s(impl_->db.get(), "UPDATE runs SET container_id = ?, outcome = 'starting' WHERE id = ?");
+  return s.bind(1, container_id).bind(2, run_id).run();
+}
+
+Result<void> Store::set_run_started(std::int64_t run_id, Timestamp started_at) {
+  sqlite::Statement s(impl_->db.get(), "UPDATE runs SET started_at = ?, outcome = 'running' WHERE id = ?");
+  return s.bind(1, millis(started_at)).bind(2, run_id).run();
+}
+
+Result<void> Store::finish_run(std::int64_t run_id, RunOutcome outcome, std::optional<int> exit_code,
+                               const std::string& error, Timestamp finished_at) {
+  sqlite::Statement s(impl_->db.get(),
+                      "UPDATE runs SET outcome = ?, exit_code = ?, error = ?, finished_at = ? WHERE id = ?");
+  s.bind(1, to_string(outcome));
+  if (exit_code) {
+    s.bind(2, std::int64_t{*exit_code});
+  } else {
+    s.bind(2, std::nullopt);
+  }
+  return s.bind(3, error).bind(4, millis(finished_at)).bind(5, run_id).run();
+}
+
+namespace {
+
+RunRecord read_run(const sqlite::Statement& s, const fs::path& state_dir) {
+  RunRecord r;
+  r.id = s.integer(0);
+  r.deployment_id = s.integer(1);
+  r.task = s.text(2);
+  r.env = s.text(3);
+  r.revision = s.integer(4);
+  r.scheduled_at = from_millis(s.integer(5));
+  if (!s.is_null(6)) r.started_at = from_millis(s.integer(6));
+  if (!s.is_null(7)) r.finished_at = from_millis(s.integer(7));
+  r.outcome = outcome_from(s.text(8));
+  if (!s.is_null(9)) r.exit_code = static_cast<int>(s.integer(9));
+  r.trigger = trigger_from(s.text(10));
+  r.attempt = static_cast<int>(s.integer(11));
+  r.container_id = s.text(12);
+  r.error = s.text(13);
+  r.forced = s.integer(14) != 0;
+  r.log_path = state_dir / "runs" / fmt::format("{}.log", r.id);
+  return r;
+}
+
+}  // namespace
+
+Result<RunRecord> Store::get_run(std::int64_t id) {
+  sqlite::Statement s(impl_->db.get(),
+                      fmt::format("SELECT {} FROM runs x JOIN deployments d ON d.id = x.deployment_id WHERE x.id = ?",
+                                  run_columns));
+  s.bind(1, id);
+  auto row = s.step();
+  if (!row) return std::unexpected(row.error());
+  if (!*row) return fail(Errc::not_found, fmt::format("no run {}", id), "`task runs` lists the runs");
+  return read_run(s, impl_->dir);
+}
+
+Result<std::vector<RunRecord>> Store::list_runs(const std::string& task, const std::string& env, std::size_t limit) {
+  sqlite::Statement s(impl_->db.get(),
+                      fmt::format("SELECT {} FROM runs x JOIN deployments d ON d.id = x.deployment_id"
+                                  " WHERE (?1 = '' OR d.task = ?1) AND (?2 = '' OR d.env = ?2) ORDER BY x.id DESC LIMIT ?3",
+                                  run_columns));
+  s.bind(1, task).bind(2, env).bind(3, static_cast<std::int64_t>(limit));
+  const auto& dir = impl_->dir;
+  return collect<RunRecord>(s, [&](const sqlite::Statement& r) { return read_run(r, dir); });
+}
+
+Result<std::vector<RunRecord>> Store::unfinished_runs(std::int64_t deployment_id) {
+  sqlite::Statement s(impl_->db.get(),
+                      fmt::format("SELECT {} FROM runs x JOIN deployments d ON d.id = x.deployment_id"
+                                  " WHERE x.outcome IN ('pending', 'starting', 'running') AND (?1 = 0 OR x.deployment_id = ?1)"
+                                  " ORDER BY x.id",
+                                  run_columns));
+  s.bind(1, deployment_id);
+  const auto& dir = impl_->dir;
+  return collect<RunRecord>(s, [&](const sqlite::Statement& r) { return read_run(r, dir); });
+}
+
+Result<std::vector<RunRecord>> Store::recent_runs(std::int64_t deployment_id, std::size_t limit) {
+  sqlite::Statement s(impl_->db.get(),
+                      fmt::format("SELECT {} FROM runs x JOIN deployments d ON d.id = x.deployment_id"
+                                  " WHERE x.deployment_id = ? AND x.outcome NOT IN ('pending', 'starting', 'running')"
+                                  " ORDER BY x.id DESC LIMIT ?",
+                                  run_columns));
+  s.bind(1, deployment_id).bind(2, static_cast<std::int64_t>(limit));
+  const auto& dir = impl_->dir;
+  return collect<RunRecord>(s, [&](const sqlite::Statement& r) { return read_run(r, dir); });
+}
+
+Result<RunCounts> Store::count_runs(std::int64_t deployment_id, Timestamp since) {
+  sqlite::Statement s(impl_->db.get(),
+                      "SELECT count(*), sum(outcome = 'succeeded'), sum(outcome = 'failed'), sum(outcome = 'timed-out'),"
+                      " sum(outcome = 'skipped'), sum(outcome = 'lost') FROM runs"
+                      " WHERE deployment_id = ? AND scheduled_at >= ? AND outcome NOT IN ('pending', 'starting', 'running')");
+  s.bind(1, deployment_id).bind(2, millis(since));
+  auto row = s.step();
+  if (!row) return std::unexpected(row.error());
+  return RunCounts{s.integer(0), s.integer(1), s.integer(2), s.integer(3), s.integer(4), s.integer(5)};
+}
+
+Result<std::size_t> Store::prune_runs(std::int64_t deployment_id, int keep_succeeded, int keep_failed) {
+  auto* db = impl_->db.get();
+  sqlite::Transaction tx(db);
+  if (auto b = tx.begun(); !b) return std::unexpected(b.error());
+  // Succeeded runs count against one limit; every other finished outcome against the other.
+  sqlite::Statement s(db,
+                      "DELETE FROM runs WHERE id IN ("
+                      " SELECT id FROM runs WHERE deployment_id = ?1 AND outcome = 'succeeded' ORDER BY id DESC"
+                      "  LIMIT -1 OFFSET ?2)"
+                      " OR id IN ("
+                      " SELECT id FROM runs WHERE deployment_id = ?1 AND outcome IN ('failed', 'timed-out', 'skipped',"
+                      "  'lost', 'cancelled') ORDER BY id DESC LIMIT -1 OFFSET ?3)"
+                      " RETURNING id");
+  s.bind(1, deployment_id).bind(2, std::int64_t{keep_succeeded}).bind(3, std::int64_t{keep_failed});
+  std::vector<std::int64_t> gone;
+  for (;;) {
+    auto row = s.step();
+    if (!row) return std::unexpected(row.error());
+    if (!*row) break;
+    gone.push_back(s.integer(0));
+  }
+  if (auto r = tx.commit(); !r) return std::unexpected(r.error());
+  for (auto id : gone) {
+    std::error_code ec;
+    fs::remove(impl_->run_log(id), ec);
+  }
+  return gone.size();
+}
+
+Result<void> Store::add_event(const std::string& task, const std::string& env, const std::string& kind,
+                              const std::string& message, Timestamp at) {
+  return insert_event(impl_->db.get(), task, env, kind, message, at);
+}
+
+Result<std::vector<EventRecord>> Store::list_events(const std::string& task, const std::string& env, std::size_t limit) {
+  sqlite::Statement s(impl_->db.get(),
+                      "SELECT id, task, env, at, kind, message FROM (SELECT * FROM events"
+                      " WHERE (?1 = '' OR task = ?1) AND (?2 = '' OR env = ?2) ORDER BY id DESC LIMIT ?3) ORDER BY id");
+  s.bind(1, task).bind(2, env).bind(3, static_cast<std::int64_t>(limit));
+  return collect<EventRecord>(s, [](const sqlite::Statement& r) {
+    return EventRecord{r.integer(0), r.text(1), r.text(2), from_millis(r.integer(3)), r.text(4), r.text(5)};
+  });
+}
+
+}  // namespace task

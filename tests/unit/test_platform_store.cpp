@@ -1,0 +1,187 @@
+// The local platform's records in the store: environments, deployments and revisions,
+// runs (each fire time once), history limits, events.
+#include <doctest/doctest.h>
+#include <stdlib.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "task/store.hpp"
+
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+
+namespace {
+
+struct StateDir {
+  fs::path path;
+  StateDir() {
+    std::string pattern = (fs::temp_directory_path() / "task-platform-XXXXXX").string();
+    path = fs::path(mkdtemp(pattern.data())) / "state";
+  }
+  ~StateDir() { fs::remove_all(path.parent_path()); }
+};
+
+task::RevisionRecord revision(std::string image, std::string schedule) {
+  task::RevisionRecord r;
+  r.image_id = std::move(image);
+  r.image_ref = "task/probe:abc";
+  r.schedule = std::move(schedule);
+  r.command = "deploy";
+  r.policy.retries = 2;
+  r.policy.concurrency = task::Concurrency::replace;
+  r.policy.starting_deadline = 90s;
+  return r;
+}
+
+task::Timestamp at(std::int64_t seconds) { return task::Timestamp(std::chrono::seconds(seconds)); }
+
+task::NewRun scheduled(std::int64_t deployment, std::int64_t seconds, task::RunOutcome outcome = task::RunOutcome::starting) {
+  task::NewRun run;
+  run.deployment_id = deployment;
+  run.revision = 1;
+  run.scheduled_at = at(seconds);
+  run.outcome = outcome;
+  return run;
+}
+
+}  // namespace
+
+TEST_CASE("development and production exist by default, in promotion order") {
+  StateDir state;
+  auto store = task::Store::open(state.path);
+  REQUIRE(store.has_value());
+  auto envs = store->list_environments();
+  REQUIRE(envs.has_value());
+  REQUIRE(envs->size() == 2);
+  CHECK((*envs)[0].name == "development");
+  CHECK((*envs)[0].allow_direct_deploy);
+  CHECK((*envs)[1].name == "production");
+  CHECK_FALSE((*envs)[1].allow_direct_deploy);
+  CHECK((*envs)[1].network == "host");
+  auto missing = store->get_environment("staging");
+  REQUIRE_FALSE(missing.has_value());
+  CHECK(missing.error().code == task::Errc::not_found);
+  CHECK(missing.error().hint == "the environments are: development, production");
+}
+
+TEST_CASE("each deploy is a new numbered revision holding image, schedule and policy, with an event") {
+  StateDir state;
+  auto store = task::Store::open(state.path);
+  REQUIRE(store.has_value());
+  auto first = store->deploy("probe", "development", "/src/probe", revision("sha256:one", "@every 2s"), at(100));
+  REQUIRE(first.has_value());
+  CHECK(first->revision.number == 1);
+  CHECK(first->state == task::DeploymentState::active);
+  auto second = store->deploy("probe", "development", "/src/probe", revision("sha256:two", "*/5 * * * *"), at(200));
+  REQUIRE(second.has_value());
+  CHECK(second->id == first->id);
+  CHECK(second->revision.number == 2);
+  CHECK(second->revision.image_id == "sha256:two");
+  CHECK(second->revision.policy.retries == 2);
+  CHECK(second->revision.policy.concurrency == task::Concurrency::replace);
+  CHECK(second->revision.policy.starting_deadline == 90s);
+  CHECK(second->revision.created_at == at(200));
+  auto revisions = store->list_revisions(first->id);
+  REQUIRE(revisions.has_value());
+  REQUIRE(revisions->size() == 2);
+  CHECK((*revisions)[0].schedule == "@every 2s");
+  auto events = store->list_events("probe", "development", 10);
+  REQUIRE(events.has_value());
+  REQUIRE(events->size() == 2);
+  CHECK((*events)[0].kind == "deployed");
+  CHECK((*events)[1].message == "revision 2 deployed to development: task/probe:abc, */5 * * * * (UTC)");
+  auto absent = store->get_deployment("probe", "production");
+  REQUIRE_FALSE(absent.has_value());
+  CHECK(absent.error().code == task::Errc::not_found);
+}
+
+TEST_CASE("suspend, resume and undeploy change the state once each, and keep history") {
+  StateDir state;
+  auto store = task::Store::open(state.path);
+  REQUIRE(store.has_value());
+  auto d = store->deploy("probe", "development", "/p", revision("sha256:one", "@every 2s"), at(100));
+  REQUIRE(d.has_value());
+  REQUIRE(store->add_run(scheduled(d->id, 102), at(102), at(102)).has_value());
+  CHECK(store->set_deployment_state("probe", "development", task::DeploymentState::suspended, at(103)).has_value());
+  auto again = store->set_deployment_state("probe", "development", task::DeploymentState::suspended, at(104));
+  REQUIRE_FALSE(again.has_value());
+  CHECK(again.error().code == task::Errc::conflict);
+  auto resumed = store->set_deployment_state("probe", "development", task::DeploymentState::active, at(110));
+  REQUIRE(resumed.has_value());
+  // What fell due while suspended is not caught up.
+  CHECK(store->get_deployment(d->id)->scheduled_through == at(110));
+  CHECK(store->set_deployment_state("probe", "development", task::DeploymentState::removed, at(120)).has_value());
+  CHECK(store->list_deployments(false)->empty());
+  CHECK(store->list_deployments(true)->size() == 1);
+  CHECK(store->list_runs("probe", "", 10)->size() == 1);
+}
+
+TEST_CASE("a fire time has at most one run, recorded with the fire time handled") {
+  StateDir state;
+  auto store = task::Store::open(state.path);
+  REQUIRE(store.has_value());
+  auto d = store->deploy("probe", "development", "/p", revision("sha256:one", "@every 2s"), at(100));
+  REQUIRE(d.has_value());
+  auto run = store->add_run(scheduled(d->id, 102), at(102), at(102));
+  REQUIRE(run.has_value());
+  CHECK(run->outcome == task::RunOutcome::starting);
+  CHECK(run->log_path == state.path / "runs" / (std::to_string(run->id) + ".log"));
+  CHECK(store->get_deployment(d->id)->scheduled_through == at(102));
+  auto twice = store->add_run(scheduled(d->id, 102), at(102), at(102));
+  REQUIRE_FALSE(twice.has_value());
+  CHECK(twice.error().code == task::Errc::conflict);
+  // Manual runs and retries are not fire times: any number at one instant.
+  auto manual = scheduled(d->id, 102, task::RunOutcome::pending);
+  manual.trigger = task::RunTrigger::manual;
+  CHECK(store->add_run(manual, at(102)).has_value());
+  CHECK(store->add_run(manual, at(102)).has_value());
+  // scheduled_through never goes back.
+  REQUIRE(store->set_scheduled_through(d->id, at(50)).has_value());
+  CHECK(store->get_deployment(d->id)->scheduled_through == at(102));
+  auto unfinished = store->unfinished_runs();
+  REQUIRE(unfinished.has_value());
+  CHECK(unfinished->size() == 3);
+  REQUIRE(store->set_run_container(run->id, "abc").has_value());
+  REQUIRE(store->set_run_started(run->id, at(102) + 4ms).has_value());
+  REQUIRE(store->finish_run(run->id, task::RunOutcome::failed, 3, "exited with code 3", at(103)).has_value());
+  auto done = store->get_run(run->id);
+  REQUIRE(done.has_value());
+  CHECK(done->outcome == task::RunOutcome::failed);
+  CHECK(done->exit_code == 3);
+  CHECK(done->container_id == "abc");
+  CHECK(*done->started_at - done->scheduled_at == 4ms);
+  CHECK(store->unfinished_runs()->size() == 2);
+}
+
+TEST_CASE("history limits keep the newest succeeded and failed runs, and remove the others' logs") {
+  StateDir state;
+  auto store = task::Store::open(state.path);
+  REQUIRE(store.has_value());
+  auto d = store->deploy("probe", "development", "/p", revision("sha256:one", "@every 2s"), at(100));
+  REQUIRE(d.has_value());
+  std::vector<task::RunRecord> runs;
+  for (int i = 0; i < 10; ++i) {
+    auto run = store->add_run(scheduled(d->id, 200 + i), at(200 + i), at(200 + i));
+    REQUIRE(run.has_value());
+    std::ofstream(run->log_path) << "line\n";
+    REQUIRE(store->finish_run(run->id, i % 2 == 0 ? task::RunOutcome::succeeded : task::RunOutcome::timed_out,
+                              std::nullopt, "", at(201 + i)).has_value());
+    runs.push_back(*run);
+  }
+  auto running = store->add_run(scheduled(d->id, 300), at(300), at(300));
+  REQUIRE(running.has_value());
+  auto pruned = store->prune_runs(d->id, 2, 3);
+  REQUIRE(pruned.has_value());
+  CHECK(*pruned == 5);  // 5 succeeded - 2, 5 timed-out - 3
+  auto left = store->list_runs("probe", "development", 100);
+  REQUIRE(left.has_value());
+  CHECK(left->size() == 6);  // 2 + 3 + the running one
+  CHECK_FALSE(fs::exists(runs[0].log_path));
+  CHECK(fs::exists(runs[9].log_path));
+  auto counts = store->count_runs(d->id, at(0));
+  REQUIRE(counts.has_value());
+  CHECK(counts->total == 5);
+  CHECK(counts->succeeded == 2);
+  CHECK(counts->timed_out == 3);
+}
