@@ -51,21 +51,6 @@ task::Result<void> run_env_list(Context& ctx) {
   return {};
 }
 
-// What a new revision changes against the current one.
-std::string changes(const std::optional<task::DeploymentRecord>& current, const task::RevisionRecord& next) {
-  if (!current) return "new deployment";
-  const auto& c = current->revision;
-  std::vector<std::string> what;
-  if (c.image_id != next.image_id) what.push_back("image");
-  if (c.schedule != next.schedule) what.push_back("schedule");
-  if (c.timezone != next.timezone) what.push_back("time zone");
-  if (nlohmann::json(policy_json(c.policy)) != nlohmann::json(policy_json(next.policy))) what.push_back("run policy");
-  if (current->state != task::DeploymentState::active) what.push_back("resumed");
-  std::string text;
-  for (const auto& w : what) text += (text.empty() ? "" : ", ") + w;
-  return text;
-}
-
 // The build to deploy: the one given, or the newest successful build of the project's
 // current commit, building it first when there is none.
 task::Result<task::BuildRecord> build_to_deploy(Context& ctx, task::Store& store, const task::ProjectConfig& config,
@@ -152,7 +137,10 @@ task::Result<void> run_deploy(Context& ctx, const DeployFlags& o) {
   revision.timezone = schedule->timezone();
   revision.policy = config->run;
   revision.command = "deploy";
-  revision.change = changes(current, revision);
+  auto env_config = (*store)->get_config(config->name, env->name);
+  if (!env_config) return std::unexpected(env_config.error());
+  revision.config = *env_config;
+  revision.change = revision_changes(current, revision);
 
   const auto now = std::chrono::time_point_cast<std::chrono::milliseconds>(ctx.now());
   const auto next = task::next_fire_times(*schedule, std::chrono::floor<std::chrono::seconds>(now), 3);
@@ -188,24 +176,7 @@ task::Result<void> run_deploy(Context& ctx, const DeployFlags& o) {
     return {};
   }
 
-  auto deployed = (*store)->deploy(config->name, env->name, fs::current_path().string(), revision, now);
-  if (!deployed) return std::unexpected(deployed.error());
-  auto agent = ensure_agent(ctx, *env);
-  ctx.out.emit(
-      {{"deployment", deployment_json(*deployed, ctx)}, {"next", next_json},
-       {"agent", {{"running", agent.running}, {"pid", agent.pid}}}},
-      [&](std::string& out) {
-        out += fmt::format("{} {} to {}: revision {} ({})\n", ctx.out.paint(Style::success, "Deployed"), config->name,
-                           env->name, deployed->revision.number, revision.change);
-        out += fmt::format("  image     {} ({})\n", revision.image_ref, revision.image_id.substr(0, 19));
-        out += fmt::format("  schedule  {}: {}\n", revision.schedule, task::describe(*schedule));
-        for (std::size_t i = 0; i < next.size(); ++i) {
-          out += fmt::format("  {}  {}\n", i == 0 ? "next runs" : "         ", next_json[i].get<std::string>());
-        }
-        out += agent.running ? fmt::format("  agent     running (pid {})\n", agent.pid)
-                             : "  agent     not running: start it with `task agent start`\n";
-      });
-  return {};
+  return commit_revision(ctx, **store, config->name, *env, fs::current_path().string(), std::move(revision), "Deployed");
 }
 
 task::Result<void> run_status(Context& ctx) {

@@ -100,6 +100,7 @@ void add_doctor_commands(Commands&);
 void add_deploy_commands(Commands&);
 void add_runs_commands(Commands&);
 void add_agent_commands(Commands&);
+void add_promote_commands(Commands&);
 
 Commands all_commands();
 

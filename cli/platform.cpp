@@ -4,6 +4,7 @@
 
 #include <filesystem>
 
+#include "task/project.hpp"
 #include "task/schedule.hpp"
 
 namespace cli {
@@ -101,6 +102,85 @@ nlohmann::json deployment_json(const task::DeploymentRecord& d, Context& ctx) {
     }
   }
   return j;
+}
+
+std::string revision_changes(const std::optional<task::DeploymentRecord>& current, const task::RevisionRecord& next) {
+  if (!current) return "new deployment";
+  const auto& c = current->revision;
+  std::vector<std::string> what;
+  if (c.image_id != next.image_id) what.push_back("image");
+  if (c.schedule != next.schedule) what.push_back("schedule");
+  if (c.timezone != next.timezone) what.push_back("time zone");
+  if (policy_json(c.policy) != policy_json(next.policy)) what.push_back("run policy");
+  std::vector<std::string> keys;
+  for (const auto& [key, v] : next.config) {
+    auto it = c.config.find(key);
+    if (it == c.config.end() || !(it->second == v)) keys.push_back(key);
+  }
+  for (const auto& [key, v] : c.config) {
+    if (!next.config.contains(key)) keys.push_back(key);
+  }
+  if (!keys.empty()) {
+    std::string list;
+    for (const auto& k : keys) list += (list.empty() ? "" : " ") + k;
+    what.push_back("config " + list);
+  }
+  if (current->state != task::DeploymentState::active) what.push_back("resumed");
+  std::string text;
+  for (const auto& w : what) text += (text.empty() ? "" : ", ") + w;
+  return text;
+}
+
+task::Result<void> commit_revision(Context& ctx, task::Store& store, const std::string& task_name,
+                                   const task::EnvironmentRecord& env, const std::string& project_dir,
+                                   task::RevisionRecord revision, std::string_view verb) {
+  auto schedule = task::parse_schedule(revision.schedule, revision.timezone);
+  if (!schedule) return std::unexpected(schedule.error());
+  const auto now = std::chrono::time_point_cast<std::chrono::milliseconds>(ctx.now());
+  auto deployed = store.deploy(task_name, env.name, project_dir, revision, now);
+  if (!deployed) return std::unexpected(deployed.error());
+  const auto next = task::next_fire_times(*schedule, std::chrono::floor<std::chrono::seconds>(now), 3);
+  nlohmann::json next_json = nlohmann::json::array();
+  for (auto t : next) next_json.push_back(task::format_rfc3339(t, *schedule));
+  auto agent = ensure_agent(ctx, env);
+  ctx.out.emit(
+      {{"deployment", deployment_json(*deployed, ctx)}, {"change", revision.change}, {"next", next_json},
+       {"agent", {{"running", agent.running}, {"pid", agent.pid}}}},
+      [&](std::string& out) {
+        out += fmt::format("{} {} to {}: revision {} ({})\n", ctx.out.paint(Style::success, verb), task_name, env.name,
+                           deployed->revision.number, revision.change);
+        out += fmt::format("  image     {} ({})\n", revision.image_ref, revision.image_id.substr(0, 19));
+        out += fmt::format("  schedule  {}: {}\n", revision.schedule, task::describe(*schedule));
+        for (std::size_t i = 0; i < next.size(); ++i) {
+          out += fmt::format("  {}  {}\n", i == 0 ? "next runs" : "         ", next_json[i].get<std::string>());
+        }
+        out += agent.running ? fmt::format("  agent     running (pid {})\n", agent.pid)
+                             : "  agent     not running: start it with `task agent start`\n";
+      });
+  return {};
+}
+
+task::Result<std::map<std::string, task::ConfigValue>> parse_config_pairs(const std::vector<std::string>& pairs,
+                                                                          bool secret) {
+  std::map<std::string, task::ConfigValue> out;
+  for (const auto& pair : pairs) {
+    auto eq = pair.find('=');
+    const std::string key = pair.substr(0, eq);
+    if (eq == std::string::npos) {
+      return task::fail(task::Errc::usage, fmt::format("`{}` is not KEY=VALUE", key), "e.g. task config set TARGET_URL=https://example.org");
+    }
+    if (!task::is_env_name(key)) {
+      return task::fail(task::Errc::invalid_input, fmt::format("`{}` is not a valid environment variable name", key),
+                        "use letters, digits and _, not starting with a digit");
+    }
+    const std::string value = pair.substr(eq + 1);
+    if (value.find_first_of("\n\r") != std::string::npos || value.find('\0') != std::string::npos) {
+      return task::fail(task::Errc::invalid_input, fmt::format("the value of {} has a line break", key),
+                        "configuration values are single lines");
+    }
+    out[key] = task::ConfigValue{value, secret};
+  }
+  return out;
 }
 
 Style outcome_style(std::string_view outcome) {

@@ -19,6 +19,16 @@ nlohmann::json run_json(const task::RunRecord& run);
 nlohmann::json deployment_json(const task::DeploymentRecord& d, Context& ctx);
 Style outcome_style(std::string_view outcome);
 
+// What `next` changes against the current revision: "image, schedule", "" for nothing.
+std::string revision_changes(const std::optional<task::DeploymentRecord>& current, const task::RevisionRecord& next);
+// Records `revision` as the next one of (task, env), wakes or starts the agent, and
+// prints what was done ("Deployed", "Promoted" …) with the next fire times.
+task::Result<void> commit_revision(Context& ctx, task::Store& store, const std::string& task,
+                                   const task::EnvironmentRecord& env, const std::string& project_dir,
+                                   task::RevisionRecord revision, std::string_view verb);
+// KEY=VALUE … with KEY a valid environment variable name and no newline in VALUE.
+task::Result<std::map<std::string, task::ConfigValue>> parse_config_pairs(const std::vector<std::string>& pairs, bool secret);
+
 // From cmd_build.cpp: a build of the current project, its progress on stderr.
 task::Result<task::BuildRecord> build_for_deploy(Context& ctx);
 task::Result<void> show_build_log(Context& ctx, int build_id);

@@ -14,6 +14,7 @@ set(TASK_CLI_SOURCES
   cli/cmd_deploy.cpp
   cli/cmd_runs.cpp
   cli/cmd_agent.cpp
+  cli/cmd_promote.cpp
   cli/platform.cpp
   cli/context.cpp
   cli/interrupt.cpp

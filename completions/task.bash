@@ -2,10 +2,11 @@
 
 __task_subcommands() {
   case "$1" in
-    "") echo "init templates connect build builds env deploy status suspend resume undeploy runs run logs schedule agent doctor version completion" ;;
+    "") echo "init templates connect build builds env deploy status suspend resume undeploy runs run logs schedule promote rollback history config agent doctor version completion" ;;
     "agent") echo "run start stop status" ;;
-    "env") echo "list" ;;
-    "schedule") echo "next explain" ;;
+    "config") echo "set unset list" ;;
+    "env") echo "list add remove" ;;
+    "schedule") echo "next explain set" ;;
   esac
 }
 
@@ -14,15 +15,23 @@ __task_flags() {
     "agent run") echo "--record-only" ;;
     "build") echo "--no-cache --commit --build-arg --platform --push" ;;
     "builds") echo "-n --limit" ;;
+    "config list") echo "--env --reveal" ;;
+    "config set") echo "--env --secret" ;;
+    "config unset") echo "--env" ;;
     "connect") echo "--branch --path --dockerfile --name --dir" ;;
     "deploy") echo "--interval --timezone --env --build --image --dry-run" ;;
+    "env add") echo "--after --platform --network --allow-direct-deploy" ;;
+    "history") echo "--env" ;;
     "init") echo "-t --template --dir --var" ;;
     "logs") echo "--env --run --build -f --follow --since --tail --events" ;;
+    "promote") echo "--from --to --interval --timezone --force --dry-run" ;;
     "resume") echo "--env" ;;
+    "rollback") echo "--env --to" ;;
     "run") echo "--env --wait -f --follow --force" ;;
     "runs") echo "--env -n --limit" ;;
     "schedule explain") echo "--timezone --tz --from" ;;
     "schedule next") echo "--timezone --tz --from -n --count" ;;
+    "schedule set") echo "--env --timezone" ;;
     "suspend") echo "--env" ;;
     "undeploy") echo "--env" ;;
   esac
@@ -35,6 +44,9 @@ __task_value_kind() {
     "build:--build-arg") echo "none" ;;
     "build:--platform") echo "none" ;;
     "builds:-n"|"builds:--limit") echo "none" ;;
+    "config list:--env") echo "none" ;;
+    "config set:--env") echo "none" ;;
+    "config unset:--env") echo "none" ;;
     "connect:--branch") echo "none" ;;
     "connect:--path") echo "none" ;;
     "connect:--dockerfile") echo "none" ;;
@@ -45,6 +57,10 @@ __task_value_kind() {
     "deploy:--env") echo "none" ;;
     "deploy:--build") echo "none" ;;
     "deploy:--image") echo "none" ;;
+    "env add:--after") echo "none" ;;
+    "env add:--platform") echo "choices local" ;;
+    "env add:--network") echo "choices host none" ;;
+    "history:--env") echo "none" ;;
     "init:-t"|"init:--template") echo "templates" ;;
     "init:--dir") echo "directory" ;;
     "init:--var") echo "none" ;;
@@ -53,7 +69,13 @@ __task_value_kind() {
     "logs:--build") echo "none" ;;
     "logs:--since") echo "none" ;;
     "logs:--tail") echo "none" ;;
+    "promote:--from") echo "none" ;;
+    "promote:--to") echo "none" ;;
+    "promote:--interval") echo "none" ;;
+    "promote:--timezone") echo "none" ;;
     "resume:--env") echo "none" ;;
+    "rollback:--env") echo "none" ;;
+    "rollback:--to") echo "none" ;;
     "run:--env") echo "none" ;;
     "runs:--env") echo "none" ;;
     "runs:-n"|"runs:--limit") echo "none" ;;
@@ -62,6 +84,8 @@ __task_value_kind() {
     "schedule next:--timezone"|"schedule next:--tz") echo "none" ;;
     "schedule next:--from") echo "none" ;;
     "schedule next:-n"|"schedule next:--count") echo "none" ;;
+    "schedule set:--env") echo "none" ;;
+    "schedule set:--timezone") echo "none" ;;
     "suspend:--env") echo "none" ;;
     "undeploy:--env") echo "none" ;;
     *:-C) echo "directory" ;;

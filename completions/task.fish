@@ -12,6 +12,12 @@ function __task_value_flag --argument-names path flag
             return 0
         case 'builds:--limit'
             return 0
+        case 'config list:--env'
+            return 0
+        case 'config set:--env'
+            return 0
+        case 'config unset:--env'
+            return 0
         case 'connect:--branch'
             return 0
         case 'connect:--path'
@@ -32,6 +38,14 @@ function __task_value_flag --argument-names path flag
             return 0
         case 'deploy:--image'
             return 0
+        case 'env add:--after'
+            return 0
+        case 'env add:--platform'
+            return 0
+        case 'env add:--network'
+            return 0
+        case 'history:--env'
+            return 0
         case 'init:-t'
             return 0
         case 'init:--template'
@@ -50,7 +64,19 @@ function __task_value_flag --argument-names path flag
             return 0
         case 'logs:--tail'
             return 0
+        case 'promote:--from'
+            return 0
+        case 'promote:--to'
+            return 0
+        case 'promote:--interval'
+            return 0
+        case 'promote:--timezone'
+            return 0
         case 'resume:--env'
+            return 0
+        case 'rollback:--env'
+            return 0
+        case 'rollback:--to'
             return 0
         case 'run:--env'
             return 0
@@ -76,6 +102,10 @@ function __task_value_flag --argument-names path flag
             return 0
         case 'schedule next:--count'
             return 0
+        case 'schedule set:--env'
+            return 0
+        case 'schedule set:--timezone'
+            return 0
         case 'suspend:--env'
             return 0
         case 'undeploy:--env'
@@ -93,13 +123,15 @@ end
 function __task_subcommands --argument-names path
     switch "$path"
         case ''
-            echo init templates connect build builds env deploy status suspend resume undeploy runs run logs schedule agent doctor version completion
+            echo init templates connect build builds env deploy status suspend resume undeploy runs run logs schedule promote rollback history config agent doctor version completion
         case 'agent'
             echo run start stop status
+        case 'config'
+            echo set unset list
         case 'env'
-            echo list
+            echo list add remove
         case 'schedule'
-            echo next explain
+            echo next explain set
     end
 end
 
@@ -140,6 +172,10 @@ complete -c task -n '__task_at \'\'' -a 'runs' -d 'The run history: when each ru
 complete -c task -n '__task_at \'\'' -a 'run' -d 'Run the deployed task now'
 complete -c task -n '__task_at \'\'' -a 'logs' -d 'Show logs: of the latest run (default), a run, a build, or the deployment events'
 complete -c task -n '__task_at \'\'' -a 'schedule' -d 'Check schedules: their next fire times and their meaning in words'
+complete -c task -n '__task_at \'\'' -a 'promote' -d 'Promote the very image of one environment to the next, never rebuilding it'
+complete -c task -n '__task_at \'\'' -a 'rollback' -d 'Go back to an earlier revision (image, schedule, configuration) as a new revision'
+complete -c task -n '__task_at \'\'' -a 'history' -d 'The revisions of a deployment: when, image, schedule, what changed, by which command'
+complete -c task -n '__task_at \'\'' -a 'config' -d 'Per-environment configuration and secrets, given to runs as environment variables'
 complete -c task -n '__task_at \'\'' -a 'agent' -d 'The local platform\'s scheduler: runs deployed tasks on their schedules'
 complete -c task -n '__task_at \'\'' -a 'doctor' -d 'Check the Docker engine, Git, the state directory and the templates'
 complete -c task -n '__task_at \'\'' -a 'version' -d 'Print the version of task and of the libraries it uses'
@@ -148,9 +184,15 @@ complete -c task -n '__task_at \'agent\'' -a 'run' -d 'Run the agent in the fore
 complete -c task -n '__task_at \'agent\'' -a 'start' -d 'Start the agent in the background unless it runs'
 complete -c task -n '__task_at \'agent\'' -a 'stop' -d 'Stop the background agent; running tasks go on'
 complete -c task -n '__task_at \'agent\'' -a 'status' -d 'Whether the agent runs, and its pid'
+complete -c task -n '__task_at \'config\'' -a 'set' -d 'Set configuration values (a new revision of a deployment there)'
+complete -c task -n '__task_at \'config\'' -a 'unset' -d 'Remove configuration keys (a new revision of a deployment there)'
+complete -c task -n '__task_at \'config\'' -a 'list' -d 'The configuration of an environment; secrets as ****'
 complete -c task -n '__task_at \'env\'' -a 'list' -d 'List the environments in promotion order'
+complete -c task -n '__task_at \'env\'' -a 'add' -d 'Add an environment, in promotion order'
+complete -c task -n '__task_at \'env\'' -a 'remove' -d 'Remove an environment that has no deployments'
 complete -c task -n '__task_at \'schedule\'' -a 'next' -d 'Print the next fire times of a schedule'
 complete -c task -n '__task_at \'schedule\'' -a 'explain' -d 'Say a schedule in words and show its next five fire times'
+complete -c task -n '__task_at \'schedule\'' -a 'set' -d 'Change the schedule of a deployment (a new revision); the next fire time follows at once'
 complete -c task -s C -r -f -a '(__fish_complete_directories)' -d 'Run as if task was started in DIR'
 complete -c task -s o -l output -r -f -a 'table json yaml' -d 'Output format: table for people, json or yaml for programs'
 complete -c task -s q -l quiet -d 'Print only data and errors: no progress, notes or hints'
@@ -163,6 +205,11 @@ complete -c task -n '__task_at \'build\'' -l build-arg -r -f -d 'A build argumen
 complete -c task -n '__task_at \'build\'' -l platform -r -f -d 'Target platform, e.g. linux/amd64'
 complete -c task -n '__task_at \'build\'' -l push -d 'Push the image to the registry named in task.yaml'
 complete -c task -n '__task_at \'builds\'' -s n -l limit -r -f -d 'Show at most N builds (default 20)'
+complete -c task -n '__task_at \'config list\'' -l env -r -f -d 'The environment (default: the first, development)'
+complete -c task -n '__task_at \'config list\'' -l reveal -d 'Show secret values too'
+complete -c task -n '__task_at \'config set\'' -l env -r -f -d 'The environment (default: the first, development)'
+complete -c task -n '__task_at \'config set\'' -l secret -d 'Secret values: never printed, masked in run logs'
+complete -c task -n '__task_at \'config unset\'' -l env -r -f -d 'The environment (default: the first, development)'
 complete -c task -n '__task_at \'connect\'' -l branch -r -f -d 'Branch to build (default: the repository\'s default branch)'
 complete -c task -n '__task_at \'connect\'' -l path -r -f -d 'Directory of the repository that holds the task (default: its root)'
 complete -c task -n '__task_at \'connect\'' -l dockerfile -r -f -d 'Dockerfile, relative to --path (default: Dockerfile)'
@@ -174,6 +221,11 @@ complete -c task -n '__task_at \'deploy\'' -l env -r -f -d 'The environment (def
 complete -c task -n '__task_at \'deploy\'' -l build -r -f -d 'Deploy this build (see `task builds`)'
 complete -c task -n '__task_at \'deploy\'' -l image -r -f -d 'Deploy this image from the Docker engine instead of a build'
 complete -c task -n '__task_at \'deploy\'' -l dry-run -d 'Check everything and show what would change; change nothing'
+complete -c task -n '__task_at \'env add\'' -l after -r -f -d 'Its place in promotion order (default: last)'
+complete -c task -n '__task_at \'env add\'' -l platform -r -f -a 'local' -d 'Where it runs: local'
+complete -c task -n '__task_at \'env add\'' -l network -r -f -a 'host none' -d 'The containers\' network: host or none'
+complete -c task -n '__task_at \'env add\'' -l allow-direct-deploy -d 'Take `task deploy` too, not only promotions'
+complete -c task -n '__task_at \'history\'' -l env -r -f -d 'The environment (default: the first, development)'
 complete -c task -n '__task_at \'init\'' -s t -l template -r -f -a '(task __complete templates 2>/dev/null)' -d 'Template to start from (see `task templates`)'
 complete -c task -n '__task_at \'init\'' -l dir -r -f -a '(__fish_complete_directories)' -d 'Directory to create (default: ./NAME)'
 complete -c task -n '__task_at \'init\'' -l var -r -f -d 'Set a template variable; repeatable'
@@ -184,7 +236,15 @@ complete -c task -n '__task_at \'logs\'' -s f -l follow -d 'Follow new output an
 complete -c task -n '__task_at \'logs\'' -l since -r -f -d 'Only lines from the last DURATION (e.g. 10m)'
 complete -c task -n '__task_at \'logs\'' -l tail -r -f -d 'Only the last N lines'
 complete -c task -n '__task_at \'logs\'' -l events -d 'The deployment event log instead: deploys, suspends, missed runs'
+complete -c task -n '__task_at \'promote\'' -l from -r -f -d 'Where the image runs now (default: the first environment)'
+complete -c task -n '__task_at \'promote\'' -l to -r -f -d 'Where it goes (default: the next environment)'
+complete -c task -n '__task_at \'promote\'' -l interval -r -f -d 'Another schedule in the target'
+complete -c task -n '__task_at \'promote\'' -l timezone -r -f -d 'Another time zone in the target'
+complete -c task -n '__task_at \'promote\'' -l force -d 'Promote even though the image\'s last run failed'
+complete -c task -n '__task_at \'promote\'' -l dry-run -d 'Show what would change; change nothing'
 complete -c task -n '__task_at \'resume\'' -l env -r -f -d 'The environment (default: the first, development)'
+complete -c task -n '__task_at \'rollback\'' -l env -r -f -d 'The environment (default: the first, development)'
+complete -c task -n '__task_at \'rollback\'' -l to -r -f -d 'The revision to go back to (default: the previous one)'
 complete -c task -n '__task_at \'run\'' -l env -r -f -d 'The environment (default: the first, development)'
 complete -c task -n '__task_at \'run\'' -l wait -d 'Wait for the run\'s outcome'
 complete -c task -n '__task_at \'run\'' -s f -l follow -d 'Show the run\'s output as it comes, until it ends'
@@ -196,5 +256,7 @@ complete -c task -n '__task_at \'schedule explain\'' -l from -r -f -d 'Start aft
 complete -c task -n '__task_at \'schedule next\'' -l timezone -l tz -r -f -d 'IANA time zone the schedule runs in (default: UTC, or its CRON_TZ= prefix)'
 complete -c task -n '__task_at \'schedule next\'' -l from -r -f -d 'Start after this RFC 3339 instant instead of now, e.g. 2026-03-29T00:00:00Z'
 complete -c task -n '__task_at \'schedule next\'' -s n -l count -r -f -d 'How many fire times to print (default 5)'
+complete -c task -n '__task_at \'schedule set\'' -l env -r -f -d 'The environment (default: the first, development)'
+complete -c task -n '__task_at \'schedule set\'' -l timezone -r -f -d 'IANA time zone (default UTC)'
 complete -c task -n '__task_at \'suspend\'' -l env -r -f -d 'The environment (default: the first, development)'
 complete -c task -n '__task_at \'undeploy\'' -l env -r -f -d 'The environment (default: the first, development)'

@@ -185,3 +185,50 @@ TEST_CASE("history limits keep the newest succeeded and failed runs, and remove 
   CHECK(counts->succeeded == 2);
   CHECK(counts->timed_out == 3);
 }
+
+TEST_CASE("configuration is per task and environment; revisions keep a copy") {
+  StateDir state;
+  auto store = task::Store::open(state.path);
+  REQUIRE(store.has_value());
+  auto set = store->update_config("probe", "production", {{"A", {"1", false}}, {"TOKEN", {"s3cret", true}}}, {});
+  REQUIRE(set.has_value());
+  CHECK(set->size() == 2);
+  CHECK(store->get_config("probe", "development")->empty());
+  auto missing = store->update_config("probe", "production", {}, {"NOPE"});
+  REQUIRE_FALSE(missing.has_value());
+  CHECK(missing.error().code == task::Errc::not_found);
+  CHECK(store->get_config("probe", "production")->size() == 2);  // nothing changed
+  auto unset = store->update_config("probe", "production", {{"B", {"2", false}}}, {"A"});
+  REQUIRE(unset.has_value());
+  CHECK(unset->contains("B"));
+  CHECK_FALSE(unset->contains("A"));
+  auto r = revision("sha256:one", "@every 2s");
+  r.config = *unset;
+  auto d = store->deploy("probe", "production", "/p", r, at(100));
+  REQUIRE(d.has_value());
+  CHECK(d->revision.config.at("TOKEN") == task::ConfigValue{"s3cret", true});
+  auto replaced = store->update_config("probe", "production", {{"C", {"3", false}}}, {}, true);
+  REQUIRE(replaced.has_value());
+  CHECK(replaced->size() == 1);
+  CHECK(store->get_deployment(d->id)->revision.config.size() == 2);  // the revision's copy stays
+}
+
+TEST_CASE("environments are added in promotion order and removed only when unused") {
+  StateDir state;
+  auto store = task::Store::open(state.path);
+  REQUIRE(store.has_value());
+  auto added = store->add_environment({"staging", 0, "local", true, "none"}, "development");
+  REQUIRE(added.has_value());
+  CHECK(added->position == 1);
+  auto envs = store->list_environments();
+  REQUIRE(envs->size() == 3);
+  CHECK((*envs)[2].name == "production");
+  CHECK((*envs)[2].position == 2);
+  CHECK(store->add_environment({"staging", 0, "local", true, "host"}, "").error().code == task::Errc::conflict);
+  CHECK(store->add_environment({"qa", 0, "local", true, "host"}, "nowhere").error().code == task::Errc::not_found);
+  REQUIRE(store->deploy("probe", "staging", "/p", revision("sha256:one", "@every 2s"), at(100)).has_value());
+  CHECK(store->remove_environment("staging").error().code == task::Errc::conflict);
+  REQUIRE(store->add_environment({"qa", 0, "local", true, "host"}, "").has_value());
+  REQUIRE(store->remove_environment("qa").has_value());
+  CHECK(store->list_environments()->size() == 3);
+}

@@ -5,6 +5,7 @@
 // busy timeout, rather than fail).
 #include <chrono>
 #include <filesystem>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -58,6 +59,14 @@ struct EnvironmentRecord {
 enum class DeploymentState { active, suspended, removed };
 std::string_view to_string(DeploymentState);
 
+// A configuration value given to runs as an environment variable. Secrets are never
+// printed unless asked for, and are masked in run logs.
+struct ConfigValue {
+  std::string value;
+  bool secret = false;
+  bool operator==(const ConfigValue&) const = default;
+};
+
 // One numbered revision of a deployment: everything a run needs, fixed when it was made.
 struct RevisionRecord {
   std::int64_t deployment_id = 0;
@@ -69,7 +78,9 @@ struct RevisionRecord {
   std::string timezone = "UTC";
   RunPolicy policy;        // from task.yaml's run section
   std::string change;      // what changed: "image, schedule" …
-  std::string command;     // by which command: "deploy", "promote", "rollback" …
+  std::string command;     // by which command: "deploy", "promote", "rollback", "config", "schedule"
+  std::map<std::string, ConfigValue> config;  // the environment's configuration and secrets
+  std::string note;        // for the event log only: "from development", "to revision 2"
   Timestamp created_at{};
 };
 
@@ -177,6 +188,19 @@ class Store {
   Result<DeploymentRecord> set_deployment_state(const std::string& task, const std::string& env,
                                                 DeploymentState state, Timestamp now);
   Result<std::vector<RevisionRecord>> list_revisions(std::int64_t deployment_id);
+
+  // The configuration of `task` in `env`, key by key.
+  Result<std::map<std::string, ConfigValue>> get_config(const std::string& task, const std::string& env);
+  // Sets and unsets keys (all of them first, with `replace`) in one transaction; returns the
+  // whole configuration. Errc::not_found for a key to unset that is not there.
+  Result<std::map<std::string, ConfigValue>> update_config(const std::string& task, const std::string& env,
+                                                           const std::map<std::string, ConfigValue>& set,
+                                                           const std::vector<std::string>& unset, bool replace = false);
+
+  // Environments beyond the default two: inserted after `after` in promotion order.
+  Result<EnvironmentRecord> add_environment(const EnvironmentRecord& env, const std::string& after);
+  // Refused (Errc::conflict) while deployments exist there.
+  Result<void> remove_environment(const std::string& name);
 
   // A run of a deployment; when `through` is given, the deployment's scheduled_through
   // moves to it in the same transaction, so a fire time is handled exactly once.

@@ -88,8 +88,9 @@ Result<AgentStatus> start_agent(const fs::path& state_dir, const fs::path& execu
   }
   int ignored = 0;
   ::waitpid(child, &ignored, 0);
-  for (int i = 0; i < 100; ++i) {
-    if (auto status = agent_status(state_dir); status.running) return status;
+  for (int i = 0; i < 250; ++i) {
+    // Running once it holds the lock and has written its pid there.
+    if (auto status = agent_status(state_dir); status.running && status.pid > 0) return status;
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
   return fail(Errc::failure, "the agent did not start", fmt::format("see {}", log.string()));

@@ -38,8 +38,23 @@ class RunLog {
   RunLog(const RunLog&) = delete;
   RunLog& operator=(const RunLog&) = delete;
 
-  void line(const std::string& timestamp, std::string_view stream, std::string_view text) {
+  // Secret values never reach the log: a line that holds one has it replaced by ****.
+  void mask(const std::map<std::string, ConfigValue>& config) {
+    for (const auto& [key, v] : config) {
+      if (v.secret && v.value.size() >= 4) secrets_.push_back(v.value);
+    }
+    // The longest first, so a secret that contains another is masked whole.
+    std::sort(secrets_.begin(), secrets_.end(), [](const auto& a, const auto& b) { return a.size() > b.size(); });
+  }
+
+  void line(const std::string& timestamp, std::string_view stream, std::string_view raw) {
     if (fd_ < 0) return;
+    std::string text(raw);
+    for (const auto& secret : secrets_) {
+      for (auto at = text.find(secret); at != std::string::npos; at = text.find(secret, at + 4)) {
+        text.replace(at, secret.size(), "****");
+      }
+    }
     std::string out = fmt::format("{} {} {}\n", timestamp.empty() ? rfc3339_nanos(std::chrono::system_clock::now()) : timestamp,
                                   stream, text);
     for (std::size_t at = 0; at < out.size();) {
@@ -52,6 +67,7 @@ class RunLog {
 
  private:
   int fd_;
+  std::vector<std::string> secrets_;
 };
 
 // The engine's timestamp of the last output line already in the log: a re-attached run
@@ -97,6 +113,7 @@ void run_worker(const WorkerContext& context, Worker& worker, RunRecord run, con
   }
   Store& store = *opened;
   RunLog log(run.log_path);
+  log.mask(revision.config);
   auto finish = [&](RunOutcome outcome, std::optional<int> exit_code, const std::string& error) {
     if (auto r = store.finish_run(run.id, outcome, exit_code, error, now_ms()); !r) {
       say("cannot record the outcome: " + r.error().message);
@@ -135,6 +152,7 @@ void run_worker(const WorkerContext& context, Worker& worker, RunRecord run, con
     spec.image = revision.image_id;
     spec.command = policy.command;
     spec.env = policy.env;
+    for (const auto& [key, v] : revision.config) spec.env[key] = v.value;  // the environment's own
     spec.env["TASK_NAME"] = run.task;
     spec.env["TASK_ENV"] = run.env;
     spec.env["TASK_RUN_ID"] = std::to_string(run.id);

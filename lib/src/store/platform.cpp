@@ -1,5 +1,7 @@
 // The local platform's records: environments, deployments and their revisions, runs and
 // the event log (schema migration 2).
+#include <algorithm>
+
 #include <nlohmann/json.hpp>
 
 #include "store/store_impl.hpp"
@@ -38,6 +40,7 @@ CREATE TABLE revisions (
   policy         TEXT NOT NULL,
   change         TEXT NOT NULL DEFAULT '',
   command        TEXT NOT NULL DEFAULT '',
+  config         TEXT NOT NULL DEFAULT '{}',  -- JSON: {KEY: {value, secret}}
   created_at     INTEGER NOT NULL,
   PRIMARY KEY (deployment_id, number)
 );
@@ -62,6 +65,15 @@ CREATE TABLE runs (
 CREATE UNIQUE INDEX runs_once ON runs (deployment_id, scheduled_at) WHERE trigger IN ('schedule', 'catch-up');
 CREATE INDEX runs_by_deployment ON runs (deployment_id, id DESC);
 CREATE INDEX runs_unfinished ON runs (outcome) WHERE outcome IN ('pending', 'starting', 'running');
+-- Each environment's configuration of a task; revisions keep a copy of it.
+CREATE TABLE config (
+  task    TEXT NOT NULL,
+  env     TEXT NOT NULL,
+  key     TEXT NOT NULL,
+  value   TEXT NOT NULL,
+  secret  INTEGER NOT NULL DEFAULT 0,
+  PRIMARY KEY (task, env, key)
+);
 CREATE TABLE events (
   id       INTEGER PRIMARY KEY AUTOINCREMENT,
   task     TEXT NOT NULL,
@@ -82,11 +94,11 @@ using Json = nlohmann::json;
 constexpr const char* deployment_columns =
     "d.id, d.task, d.env, d.project_dir, d.state, d.created_at, d.updated_at, d.scheduled_through, "
     "r.deployment_id, r.number, r.image_id, r.image_ref, r.build_id, r.schedule, r.timezone, r.policy, r.change, "
-    "r.command, r.created_at";
+    "r.command, r.created_at, r.config";
 constexpr const char* deployment_from =
     "deployments d JOIN revisions r ON r.deployment_id = d.id AND r.number = d.current_revision";
 constexpr const char* revision_columns =
-    "deployment_id, number, image_id, image_ref, build_id, schedule, timezone, policy, change, command, created_at";
+    "deployment_id, number, image_id, image_ref, build_id, schedule, timezone, policy, change, command, created_at, config";
 constexpr const char* run_columns =
     "x.id, x.deployment_id, d.task, d.env, x.revision, x.scheduled_at, x.started_at, x.finished_at, x.outcome, "
     "x.exit_code, x.trigger, x.attempt, x.container_id, x.error, x.forced";
@@ -146,6 +158,22 @@ RunPolicy policy_from(const std::string& text) {
   return p;
 }
 
+std::string config_json(const std::map<std::string, ConfigValue>& config) {
+  Json j = Json::object();
+  for (const auto& [key, v] : config) j[key] = {{"value", v.value}, {"secret", v.secret}};
+  return j.dump();
+}
+
+std::map<std::string, ConfigValue> config_from(const std::string& text) {
+  std::map<std::string, ConfigValue> out;
+  Json j = Json::parse(text, nullptr, false);
+  if (!j.is_object()) return out;
+  for (const auto& [key, v] : j.items()) {
+    if (v.is_object()) out[key] = ConfigValue{v.value("value", std::string{}), v.value("secret", false)};
+  }
+  return out;
+}
+
 RevisionRecord read_revision(const sqlite::Statement& s, int at) {
   RevisionRecord r;
   r.deployment_id = s.integer(at);
@@ -159,6 +187,7 @@ RevisionRecord read_revision(const sqlite::Statement& s, int at) {
   r.change = s.text(at + 8);
   r.command = s.text(at + 9);
   r.created_at = from_millis(s.integer(at + 10));
+  r.config = config_from(s.text(at + 11));
   return r;
 }
 
@@ -281,19 +310,23 @@ Result<DeploymentRecord> Store::deploy(const std::string& task, const std::strin
   const std::int64_t id = upsert.integer(0);
   const std::int64_t number = upsert.integer(1) + 1;
   if (auto done = upsert.step(); !done) return std::unexpected(done.error());
-  sqlite::Statement insert(db, fmt::format("INSERT INTO revisions ({}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+  sqlite::Statement insert(db, fmt::format("INSERT INTO revisions ({}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                                            revision_columns));
   insert.bind(1, id).bind(2, number).bind(3, revision.image_id).bind(4, revision.image_ref).bind(5, revision.build_id)
       .bind(6, revision.schedule).bind(7, revision.timezone).bind(8, policy_json(revision.policy))
-      .bind(9, revision.change).bind(10, revision.command).bind(11, millis(now));
+      .bind(9, revision.change).bind(10, revision.command).bind(11, millis(now)).bind(12, config_json(revision.config));
   if (auto r = insert.run(); !r) return std::unexpected(r.error());
   sqlite::Statement current(db, "UPDATE deployments SET current_revision = ? WHERE id = ?");
   if (auto r = current.bind(1, number).bind(2, id).run(); !r) return std::unexpected(r.error());
-  auto message = fmt::format("revision {} {} to {}: {}{}", number,
-                             revision.command == "deploy" ? "deployed" : revision.command + "d", env,
+  const std::string verb = revision.command == "promote"    ? "promoted"
+                           : revision.command == "rollback" ? "rolled back"
+                           : revision.command == "config"   ? "configured"
+                           : revision.command == "schedule" ? "rescheduled"
+                                                            : "deployed";
+  auto message = fmt::format("revision {} {} to {}: {}, {} ({}){}", number, verb, env,
                              revision.image_ref.empty() ? revision.image_id.substr(0, 19) : revision.image_ref,
-                             fmt::format(", {} ({})", revision.schedule, revision.timezone));
-  if (auto r = insert_event(db, task, env, revision.command == "deploy" ? "deployed" : revision.command, message, now);
+                             revision.schedule, revision.timezone, revision.note.empty() ? "" : "; " + revision.note);
+  if (auto r = insert_event(db, task, env, verb == "rolled back" ? "rollback" : verb, message, now);
       !r) {
     return std::unexpected(r.error());
   }
@@ -362,6 +395,110 @@ Result<DeploymentRecord> Store::set_deployment_state(const std::string& task, co
   if (auto r = tx.commit(); !r) return std::unexpected(r.error());
   current->state = state;
   return current;
+}
+
+Result<std::map<std::string, ConfigValue>> Store::get_config(const std::string& task, const std::string& env) {
+  sqlite::Statement s(impl_->db.get(), "SELECT key, value, secret FROM config WHERE task = ? AND env = ? ORDER BY key");
+  s.bind(1, task).bind(2, env);
+  std::map<std::string, ConfigValue> out;
+  for (;;) {
+    auto row = s.step();
+    if (!row) return std::unexpected(row.error());
+    if (!*row) return out;
+    out[s.text(0)] = ConfigValue{s.text(1), s.integer(2) != 0};
+  }
+}
+
+Result<std::map<std::string, ConfigValue>> Store::update_config(const std::string& task, const std::string& env,
+                                                                const std::map<std::string, ConfigValue>& set,
+                                                                const std::vector<std::string>& unset, bool replace) {
+  auto* db = impl_->db.get();
+  sqlite::Transaction tx(db);
+  if (auto b = tx.begun(); !b) return std::unexpected(b.error());
+  auto current = get_config(task, env);
+  if (!current) return current;
+  for (const auto& key : unset) {
+    if (!current->contains(key)) {
+      return fail(Errc::not_found, fmt::format("{} in {} has no configuration key {}", task, env, key),
+                  fmt::format("`task config list --env {}` shows its keys", env));
+    }
+  }
+  if (replace) {
+    sqlite::Statement clear(db, "DELETE FROM config WHERE task = ? AND env = ?");
+    if (auto r = clear.bind(1, task).bind(2, env).run(); !r) return std::unexpected(r.error());
+  }
+  sqlite::Statement remove(db, "DELETE FROM config WHERE task = ? AND env = ? AND key = ?");
+  for (const auto& key : unset) {
+    remove.reset();
+    if (auto r = remove.bind(1, task).bind(2, env).bind(3, key).run(); !r) return std::unexpected(r.error());
+  }
+  sqlite::Statement upsert(db,
+                           "INSERT INTO config (task, env, key, value, secret) VALUES (?, ?, ?, ?, ?)"
+                           " ON CONFLICT (task, env, key) DO UPDATE SET value = excluded.value, secret = excluded.secret");
+  for (const auto& [key, v] : set) {
+    upsert.reset();
+    upsert.bind(1, task).bind(2, env).bind(3, key).bind(4, v.value).bind(5, std::int64_t{v.secret});
+    if (auto r = upsert.run(); !r) return std::unexpected(r.error());
+  }
+  auto result = get_config(task, env);
+  if (!result) return result;
+  if (auto r = tx.commit(); !r) return std::unexpected(r.error());
+  return result;
+}
+
+Result<EnvironmentRecord> Store::add_environment(const EnvironmentRecord& env, const std::string& after) {
+  auto* db = impl_->db.get();
+  sqlite::Transaction tx(db);
+  if (auto b = tx.begun(); !b) return std::unexpected(b.error());
+  auto all = list_environments();
+  if (!all) return std::unexpected(all.error());
+  int position = static_cast<int>(all->size());
+  for (const auto& e : *all) {
+    if (e.name == env.name) {
+      return fail(Errc::conflict, fmt::format("environment `{}` exists already", env.name), "`task env list` shows them");
+    }
+    if (e.name == after) position = e.position + 1;
+  }
+  if (!after.empty() && std::none_of(all->begin(), all->end(), [&](const auto& e) { return e.name == after; })) {
+    return fail(Errc::not_found, fmt::format("no environment `{}` to add `{}` after", after, env.name),
+                "`task env list` shows them");
+  }
+  sqlite::Statement shift(db, "UPDATE environments SET position = position + 1 WHERE position >= ?");
+  if (auto r = shift.bind(1, std::int64_t{position}).run(); !r) return std::unexpected(r.error());
+  sqlite::Statement insert(db,
+                           "INSERT INTO environments (name, position, platform, allow_direct_deploy, network) VALUES (?, ?, ?, ?, ?)");
+  insert.bind(1, env.name).bind(2, std::int64_t{position}).bind(3, env.platform)
+      .bind(4, std::int64_t{env.allow_direct_deploy}).bind(5, env.network);
+  if (auto r = insert.run(); !r) return std::unexpected(r.error());
+  if (auto r = tx.commit(); !r) return std::unexpected(r.error());
+  return get_environment(env.name);
+}
+
+Result<void> Store::remove_environment(const std::string& name) {
+  auto* db = impl_->db.get();
+  sqlite::Transaction tx(db);
+  if (auto b = tx.begun(); !b) return std::unexpected(b.error());
+  auto env = get_environment(name);
+  if (!env) return std::unexpected(env.error());
+  sqlite::Statement count(db, "SELECT group_concat(task, ', ') FROM deployments WHERE env = ? AND state != 'removed'");
+  count.bind(1, name);
+  if (auto row = count.step(); !row) return std::unexpected(row.error());
+  if (!count.is_null(0)) {
+    return fail(Errc::conflict, fmt::format("{} still has deployments: {}", name, count.text(0)),
+                fmt::format("undeploy them first (`task undeploy --env {}`)", name));
+  }
+  sqlite::Statement history(db, "SELECT count(*) FROM deployments WHERE env = ?");
+  history.bind(1, name);
+  if (auto row = history.step(); !row) return std::unexpected(row.error());
+  if (history.integer(0) > 0) {
+    return fail(Errc::conflict, fmt::format("{} keeps the history of undeployed tasks", name),
+                "environments with history are kept");
+  }
+  sqlite::Statement remove(db, "DELETE FROM environments WHERE name = ?");
+  if (auto r = remove.bind(1, name).run(); !r) return std::unexpected(r.error());
+  sqlite::Statement close_gap(db, "UPDATE environments SET position = position - 1 WHERE position > ?");
+  if (auto r = close_gap.bind(1, std::int64_t{env->position}).run(); !r) return std::unexpected(r.error());
+  return tx.commit();
 }
 
 Result<std::vector<RevisionRecord>> Store::list_revisions(std::int64_t deployment_id) {
