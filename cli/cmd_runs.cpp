@@ -164,12 +164,12 @@ task::Result<void> follow(Context& ctx, task::Store& store, task::RunRecord run,
             if (people) fmt::print("{}\n", run_header(ctx, run));
             break;
           }
-          std::this_thread::sleep_for(50ms);
+          std::this_thread::sleep_for(10ms);
         }
         continue;
       }
     }
-    std::this_thread::sleep_for(20ms);
+    std::this_thread::sleep_for(10ms);
   }
   return {};
 }

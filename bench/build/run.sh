@@ -7,11 +7,11 @@
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 if [[ -z ${DOCKER_HOST:-} ]]; then
-  cmake -S "$root" -B "$root/build-bench" -DCMAKE_BUILD_TYPE=Release -DTASK_TESTS=OFF >/dev/null
-  cmake --build "$root/build-bench" --target task -j"$(nproc)" >/dev/null
+  cmake -S "$root" -B "$root/build-bench-build" -DCMAKE_BUILD_TYPE=Release -DTASK_TESTS=OFF >/dev/null
+  cmake --build "$root/build-bench-build" --target task -j"$(nproc)" >/dev/null
   exec bash "$root/scripts/with-docker.sh" bash "$0" "$@"
 fi
-task=$root/build-bench/task
+task=$root/build-bench-build/task
 work=$(mktemp -d); trap 'rm -rf "$work"' EXIT
 export TASK_HOME=$work/state HOME=$work/home
 mkdir -p "$HOME"

@@ -12,6 +12,9 @@
 
 #include <algorithm>
 #include <atomic>
+#include <condition_variable>
+#include <mutex>
+#include <thread>
 #include <cstring>
 #include <map>
 #include <optional>
@@ -77,7 +80,8 @@ class Agent {
     auto last_load = std::chrono::steady_clock::now();
     while (!should_stop()) {
       reap();
-      if (reload || std::chrono::steady_clock::now() - last_load > 60s) {
+      // Changes arrive as wake-ups; without a socket, look every minute.
+      if (reload || (socket_ < 0 && std::chrono::steady_clock::now() - last_load > 60s)) {
         load();
         last_load = std::chrono::steady_clock::now();
         reload = false;
@@ -98,6 +102,7 @@ class Agent {
     for (auto& [id, worker] : workers_) {
       if (worker->thread.joinable()) worker->thread.join();
     }
+    stop_writer();
     store_->add_event("", "", "agent", fmt::format("agent stopped (pid {})", ::getpid()), now_ms());
     return {};
   }
@@ -273,11 +278,12 @@ class Agent {
   }
 
   // How long before a fire time its container is made, so that the start at the fire
-  // time is only the start: two seconds, or half the time since the previous fire time.
+  // time is only the start: three seconds, or three quarters of the time since the
+  // previous fire time.
   static std::chrono::milliseconds lead(const Entry& e) {
     if (!e.next) return 0ms;
     const auto gap = to_ms(*e.next) - baseline(e);
-    return std::clamp<std::chrono::milliseconds>(gap / 2, 0ms, 2000ms);
+    return std::clamp<std::chrono::milliseconds>(gap * 3 / 4, 0ms, 3000ms);
   }
 
   // Makes the run of the next fire time ahead of it: the run is recorded (the fire time
@@ -339,10 +345,44 @@ class Agent {
     }
   }
 
+  // record_only: the runs go to a writer thread with its own connection, so storing a
+  // large batch never delays the next fire time.
   void flush_recorded() {
     if (recorded_.empty()) return;
-    if (auto r = store_->add_recorded_runs(recorded_); !r) say("cannot record runs: " + r.error().message);
+    {
+      std::lock_guard lock(writer_mutex_);
+      writer_queue_.push_back(std::move(recorded_));
+    }
+    writer_wake_.notify_one();
     recorded_.clear();
+    if (!writer_.joinable()) {
+      writer_ = std::thread([this] {
+        auto store = Store::open(options_.state_dir);
+        if (!store) return;
+        for (;;) {
+          std::vector<std::vector<Store::RecordedRun>> batches;
+          {
+            std::unique_lock lock(writer_mutex_);
+            writer_wake_.wait(lock, [&] { return !writer_queue_.empty() || writer_done_; });
+            if (writer_queue_.empty() && writer_done_) return;
+            batches.swap(writer_queue_);
+          }
+          for (const auto& batch : batches) {
+            if (auto r = store->add_recorded_runs(batch); !r) say("cannot record runs: " + r.error().message);
+          }
+        }
+      });
+    }
+  }
+
+  void stop_writer() {
+    if (!writer_.joinable()) return;
+    {
+      std::lock_guard lock(writer_mutex_);
+      writer_done_ = true;
+    }
+    writer_wake_.notify_one();
+    writer_.join();
   }
 
   static Timestamp to_ms(Instant t) { return Timestamp(std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch())); }
@@ -581,6 +621,11 @@ class Agent {
   std::map<std::int64_t, std::unique_ptr<Worker>> workers_;
   std::map<std::int64_t, Worker*> prepared_;  // deployment id → its run waiting for its fire time
   std::vector<Store::RecordedRun> recorded_;  // record_only: runs not yet stored
+  std::thread writer_;
+  std::mutex writer_mutex_;
+  std::condition_variable writer_wake_;
+  std::vector<std::vector<Store::RecordedRun>> writer_queue_;
+  bool writer_done_ = false;
   std::vector<Entry> entries_;
   Timestamp started_{};
   int lock_ = -1;

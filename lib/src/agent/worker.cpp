@@ -191,15 +191,16 @@ void run_worker(const WorkerContext& context, Worker& worker, RunRecord run, con
   }
   if (state->status == "created") {
     // The start is when it was asked for: what the run's lateness measures.
-    const Timestamp start_request = now_ms();
+    // Recorded before the request, so that followers see the run as soon as it can
+    // print; a start that fails is recorded as failed right after.
+    run.started_at = now_ms();
+    store.set_run_started(run.id, *run.started_at);
     if (auto r = docker->start_container(id); !r) {
       log.note("cannot start the container: " + r.error().message);
       finish(RunOutcome::failed, std::nullopt, r.error().message);
       docker->remove_container(id, true);
       return;
     }
-    run.started_at = start_request;
-    store.set_run_started(run.id, *run.started_at);
     started = true;
   } else if (!started) {
     run.started_at = now_ms();
