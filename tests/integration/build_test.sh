@@ -57,11 +57,21 @@ cat > Dockerfile.ctx <<'DOCKERFILE'
 FROM busybox:1.36
 COPY . /ctx
 RUN test ! -e /ctx/secret.txt && test ! -e /ctx/big && test -e /ctx/run.sh
+# The labels' generated Dockerfile never reaches the image; the real .dockerignore does.
+RUN test ! -e /ctx/.task-build.Dockerfile && test -e /ctx/.dockerignore && test -e /ctx/Dockerfile.ctx
 DOCKERFILE
 printf 'name: build-ok\nbuild:\n  dockerfile: Dockerfile.ctx\n' > task.yaml
 git add -A >/dev/null && git -c user.name=t -c user.email=t@t commit -qm ctx
 run build
 expect_eq ".dockerignore'd files are not in the context" "$rc" 0
+[[ $rc == 0 ]] || echo "$err" | tail -5
+expect_eq "the labels are one build step" "$(grep -c 'LABEL' <<<"$err")" 1
+# Without a .dockerignore, none appears in the image either.
+git rm -q .dockerignore && rm -rf big secret.txt
+sed -i 's|test -e /ctx/.dockerignore|test ! -e /ctx/.dockerignore|' Dockerfile.ctx
+git add -A >/dev/null && git -c user.name=t -c user.email=t@t commit -qm no-ignore
+run build
+expect_eq "no .dockerignore: nothing generated is left in the image" "$rc" 0
 [[ $rc == 0 ]] || echo "$err" | tail -5
 
 # A failing Dockerfile: the user sees the engine's error, the record and log are kept.

@@ -1,4 +1,7 @@
 // The streaming calls: build (a tar context up, progress messages down) and push.
+#include <filesystem>
+#include <fstream>
+
 #include <nlohmann/json.hpp>
 
 #include "docker/client_impl.hpp"
@@ -33,17 +36,56 @@ struct ProgressSink {
   }
 };
 
+// The value in a Dockerfile's double quotes: \ " and $ escaped, line breaks dropped.
+std::string dockerfile_quoted(const std::string& text) {
+  std::string out = "\"";
+  for (char c : text) {
+    if (c == '\n' || c == '\r') continue;
+    if (c == '\\' || c == '"' || c == '$') out += '\\';
+    out += c;
+  }
+  return out + "\"";
+}
+
+std::string read_text(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+}
+
+// The engine's `labels` parameter becomes one LABEL step per label, each a container
+// commit (seconds on some storage drivers), and never cached when a value changes. One
+// LABEL line appended to a copy of the Dockerfile is one step. The copy travels in the
+// context under a name the context's .dockerignore then lists, so the engine drops it
+// (and a .dockerignore that was not there) before any COPY sees them.
+constexpr const char* kGeneratedDockerfile = ".task-build.Dockerfile";
+
+void add_labels_step(docker::PreparedContext& context, const std::filesystem::path& context_dir,
+                     const std::map<std::string, std::string>& labels) {
+  std::string dockerfile = read_text(context_dir / context.dockerfile);
+  if (!dockerfile.empty() && dockerfile.back() != '\n') dockerfile += '\n';
+  dockerfile += "LABEL";
+  for (const auto& [key, value] : labels) dockerfile += " " + dockerfile_quoted(key) + "=" + dockerfile_quoted(value);
+  dockerfile += "\n";
+  std::error_code ec;
+  const auto ignore_path = context_dir / ".dockerignore";
+  std::string ignore = std::filesystem::is_regular_file(ignore_path, ec) ? read_text(ignore_path) : ".dockerignore\n";
+  if (!ignore.empty() && ignore.back() != '\n') ignore += '\n';
+  ignore += std::string(kGeneratedDockerfile) + "\n";
+  context.tar.add_generated({{kGeneratedDockerfile, dockerfile}, {".dockerignore", ignore}});
+  context.dockerfile = kGeneratedDockerfile;
+}
+
 }  // namespace
 
 Result<std::string> DockerClient::build(const BuildRequest& request, const BuildEventHandler& on_event,
                                         const CancelCheck& cancelled) {
   auto context = docker::prepare_context(request.context_dir, request.dockerfile);
   if (!context) return std::unexpected(context.error());
+  if (!request.labels.empty()) add_labels_step(*context, request.context_dir, request.labels);
 
   std::string query = "?dockerfile=" + docker::url_encode(context->dockerfile) + "&rm=1&forcerm=1";
   if (!request.tag.empty()) query += "&t=" + docker::url_encode(request.tag);
   if (!request.build_args.empty()) query += "&buildargs=" + docker::url_encode(json_map(request.build_args));
-  if (!request.labels.empty()) query += "&labels=" + docker::url_encode(json_map(request.labels));
   if (request.no_cache) query += "&nocache=1";
   if (!request.platform.empty()) query += "&platform=" + docker::url_encode(request.platform);
   // The classic builder: BuildKit needs a session the Engine API alone cannot carry.

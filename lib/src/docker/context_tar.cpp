@@ -71,6 +71,9 @@ struct ContextTar::Impl {
   fs::path file_path;
   std::int64_t file_remaining = 0;
   bool closed = false;
+  std::map<std::string, std::string> generated;  // written after `entries`
+  std::map<std::string, std::string>::const_iterator next_generated;
+  bool generated_started = false;
   std::optional<Error> failure;
   ArchiveWriter writer;  // last: destroyed first, while `output` still exists
 
@@ -92,7 +95,19 @@ struct ContextTar::Impl {
   // Writes the next piece of the archive into `output`.
   Result<void> step() {
     if (file) return write_file_chunk();
-    if (next_entry < entries.size()) return write_header(entries[next_entry++]);
+    if (next_entry < entries.size()) {
+      const std::string& name = entries[next_entry++];
+      if (generated.contains(name)) return {};  // replaced by a generated file
+      return write_header(name);
+    }
+    if (!generated_started) {
+      generated_started = true;
+      next_generated = generated.begin();
+    }
+    if (next_generated != generated.end()) {
+      const auto& [name, content] = *next_generated++;
+      return write_generated(name, content);
+    }
     if (!closed) {
       closed = true;
       if (archive_write_close(writer.get()) != ARCHIVE_OK) {
@@ -144,6 +159,23 @@ struct ContextTar::Impl {
       file = std::move(fd);
       file_path = path;
       file_remaining = st.st_size;
+    }
+    return {};
+  }
+
+  Result<void> write_generated(const std::string& name, const std::string& content) {
+    ArchiveEntry entry(archive_entry_new());
+    archive_entry_copy_pathname(entry.get(), name.c_str());
+    archive_entry_set_perm(entry.get(), 0644);
+    archive_entry_set_mtime(entry.get(), 0, 0);
+    archive_entry_set_uid(entry.get(), 0);
+    archive_entry_set_gid(entry.get(), 0);
+    archive_entry_set_filetype(entry.get(), AE_IFREG);
+    archive_entry_set_size(entry.get(), static_cast<la_int64_t>(content.size()));
+    if (archive_write_header(writer.get(), entry.get()) < ARCHIVE_WARN ||
+        (!content.empty() && archive_write_data(writer.get(), content.data(), content.size()) < 0) ||
+        archive_write_finish_entry(writer.get()) < ARCHIVE_WARN) {
+      return std::unexpected(archive_failure("cannot add " + name + " to the build context"));
     }
     return {};
   }
@@ -204,7 +236,7 @@ Result<std::size_t> ContextTar::read(std::span<char> out) {
   while (impl.output_pos == impl.output.size()) {
     impl.output.clear();
     impl.output_pos = 0;
-    if (impl.closed && !impl.file && impl.next_entry == impl.entries.size()) return 0;
+    if (impl.closed) return 0;
     if (auto stepped = impl.step(); !stepped) {
       impl.failure = stepped.error();
       return std::unexpected(stepped.error());
@@ -217,6 +249,10 @@ Result<std::size_t> ContextTar::read(std::span<char> out) {
 }
 
 std::size_t ContextTar::peak_buffered() const { return impl_->peak; }
+
+void ContextTar::add_generated(std::map<std::string, std::string> files) {
+  for (auto& [name, content] : files) impl_->generated[name] = std::move(content);
+}
 
 Result<PreparedContext> prepare_context(const fs::path& context_dir, const std::string& dockerfile,
                                         std::size_t chunk_size) {

@@ -4,6 +4,7 @@
 // buffer, so memory stays at about one chunk however large the context is.
 #include <cstddef>
 #include <filesystem>
+#include <map>
 #include <memory>
 #include <span>
 #include <string>
@@ -30,6 +31,10 @@ class ContextTar {
   // Entries are written as pax/ustar: mode and mtime kept, owner root, symlinks as
   // symlinks. A file that cannot be read is Errc::io, and the archive stops there.
   Result<std::size_t> read(std::span<char> out);
+
+  // Files made in memory, written after the directory's entries (mode 0644); an entry of
+  // the same name from the directory is left out. Call before the first read.
+  void add_generated(std::map<std::string, std::string> files);
 
   // The most archive bytes held in memory at once so far.
   std::size_t peak_buffered() const;
