@@ -172,7 +172,7 @@ expect_contains "forbid: and say why" "$(runs_json pf-forbid | jq -r '.runs[] | 
   "was still running (concurrency: forbid)"
 expect_eq "forbid: runs never overlap" "$(runs_json pf-forbid | jq '[.runs[] | select(.started_at != null)] | sort_by(.id) |
   [range(1; length) as $i | select(.[$i].scheduled_ms < (.[$i - 1].scheduled_ms + .[$i - 1].duration_ms))] | length')" 0
-expect_eq "allow: runs overlap and none is skipped" "$(count pf-allow '.outcome == "skipped"')" 0
+expect_eq "allow: runs overlap and none is skipped for it" "$(count pf-allow '.outcome == "skipped" and (.error | test("concurrency"))')" 0
 expect_eq "allow: all of them succeed" "$([[ $(count pf-allow '.outcome == "succeeded"') -ge 5 ]] && echo yes)" yes
 expect_eq "replace: earlier runs are stopped" "$([[ $(count pf-replace '.outcome == "cancelled"') -ge 3 ]] && echo yes)" yes
 expect_contains "replace: and say by which" "$(runs_json pf-replace | jq -r '.runs[] | select(.outcome == "cancelled") | .error' | head -1)" \

@@ -96,9 +96,14 @@ class Agent {
       reload = wait_until(next_wake(now, next_pending));
     }
     say("agent stopping: running containers are left to be re-attached");
-    stopping_.store(true);
-    for (auto& [deployment, worker] : prepared_) worker->decide(Worker::leave);
+    // Runs made ready for a fire time still to come are skipped, their containers
+    // removed: the next agent treats those fire times as missed (catch_up decides).
+    for (auto& [deployment, worker] : prepared_) {
+      worker->skip_reason = "the agent stopped before its fire time";
+      worker->decide(Worker::skip);
+    }
     prepared_.clear();
+    stopping_.store(true);
     for (auto& [id, worker] : workers_) {
       if (worker->thread.joinable()) worker->thread.join();
     }
@@ -193,7 +198,8 @@ class Agent {
     for (const auto& e : entries_) {
       // Prepare ahead of the fire time …
       if (e.deployment.state == DeploymentState::active && e.next && !prepared_.contains(e.deployment.id)) {
-        wake = std::min(wake, to_ms(*e.next) - lead(e));
+        // Nothing is prepared ahead when only recording runs: wake at the fire time.
+        wake = std::min(wake, to_ms(*e.next) - (options_.record_only ? 0ms : lead(e)));
       }
     }
     // … then start at it.
