@@ -143,6 +143,9 @@ expect_eq "and nothing changed in production" "$(t history --env production -o j
 run env add staging --after development --allow-direct-deploy
 expect_eq "env add" "$rc" 0
 expect_eq "in promotion order" "$(t env list -o json | jq -c '[.environments[].name]')" '["development","staging","production"]'
+run promote --from staging
+expect_eq "promoting from an environment with no deployment" "$rc" 4
+expect_contains "says to deploy there first" "$err" "deploy it there first"
 run env remove production
 expect_eq "an environment with deployments stays" "$rc" 5
 run env remove staging
