@@ -64,7 +64,7 @@ task::Result<void> run_runs(Context& ctx, const RunsFlags& o) {
       out += "no runs yet: deploy with `task deploy --interval SCHEDULE`, or start one with `task run`\n";
       return;
     }
-    Table table({"RUN", "TASK", "ENV", "SCHEDULED", "STARTED", "DURATION", "OUTCOME", "EXIT", "TRIGGER", "ATTEMPT"});
+    Table table({"RUN", "TASK", "ENV", "SCHEDULED", "LATE", "DURATION", "OUTCOME", "EXIT", "TRIGGER", "ATTEMPT"});
     for (const auto& r : *runs) {
       std::string late = "-";
       if (r.started_at) late = fmt::format("+{}", short_duration(*r.started_at - r.scheduled_at));
