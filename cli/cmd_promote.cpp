@@ -32,6 +32,31 @@ struct PromoteFlags {
 
 task::Result<task::ProjectConfig> project() { return task::load_project(fs::current_path()); }
 
+// The project here, the store, the environment and the project's deployment there.
+struct Target {
+  task::ProjectConfig config;
+  task::Store* store = nullptr;
+  task::EnvironmentRecord env;
+  task::DeploymentRecord current;
+};
+
+task::Result<Target> deployment_here(Context& ctx, const std::string& env_name) {
+  Target t;
+  auto config = project();
+  if (!config) return std::unexpected(config.error());
+  t.config = std::move(*config);
+  auto store = ctx.store();
+  if (!store) return std::unexpected(store.error());
+  t.store = *store;
+  auto env = resolve_env(*t.store, env_name);
+  if (!env) return std::unexpected(env.error());
+  t.env = std::move(*env);
+  auto current = t.store->get_deployment(t.config.name, t.env.name);
+  if (!current) return std::unexpected(current.error());
+  t.current = std::move(*current);
+  return t;
+}
+
 task::Result<void> run_promote(Context& ctx, const PromoteFlags& o) {
   auto config = project();
   if (!config) return std::unexpected(config.error());
@@ -109,14 +134,12 @@ task::Result<void> run_promote(Context& ctx, const PromoteFlags& o) {
 }
 
 task::Result<void> run_rollback(Context& ctx, const PromoteFlags& o) {
-  auto config = project();
-  if (!config) return std::unexpected(config.error());
-  auto store = ctx.store();
-  if (!store) return std::unexpected(store.error());
-  auto env = resolve_env(**store, o.env);
-  if (!env) return std::unexpected(env.error());
-  auto current = (*store)->get_deployment(config->name, env->name);
-  if (!current) return std::unexpected(current.error());
+  auto here = deployment_here(ctx, o.env);
+  if (!here) return std::unexpected(here.error());
+  const task::ProjectConfig* config = &here->config;
+  task::Store** store = &here->store;
+  const task::EnvironmentRecord* env = &here->env;
+  const task::DeploymentRecord* current = &here->current;
   auto revisions = (*store)->list_revisions(current->id);
   if (!revisions) return std::unexpected(revisions.error());
   const std::int64_t target = o.revision > 0 ? o.revision : current->revision.number - 1;
@@ -144,14 +167,12 @@ task::Result<void> run_rollback(Context& ctx, const PromoteFlags& o) {
 }
 
 task::Result<void> run_history(Context& ctx, const PromoteFlags& o) {
-  auto config = project();
-  if (!config) return std::unexpected(config.error());
-  auto store = ctx.store();
-  if (!store) return std::unexpected(store.error());
-  auto env = resolve_env(**store, o.env);
-  if (!env) return std::unexpected(env.error());
-  auto current = (*store)->get_deployment(config->name, env->name);
-  if (!current) return std::unexpected(current.error());
+  auto here = deployment_here(ctx, o.env);
+  if (!here) return std::unexpected(here.error());
+  const task::ProjectConfig* config = &here->config;
+  task::Store** store = &here->store;
+  const task::EnvironmentRecord* env = &here->env;
+  const task::DeploymentRecord* current = &here->current;
   auto revisions = (*store)->list_revisions(current->id);
   if (!revisions) return std::unexpected(revisions.error());
   Json list = Json::array();

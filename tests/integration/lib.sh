@@ -15,6 +15,14 @@ expect_not_contains() {
   checks=$((checks + 1))
   [[ "$2" != *"$3"* ]] || fail "$1: [$2] contains [$3]"
 }
+wait_for() {  # wait_for SECONDS CONDITION: until the shell expression holds, or time is up
+  local deadline=$((SECONDS + $1))
+  while ((SECONDS < deadline)); do
+    eval "$2" && return 0
+    sleep 0.2
+  done
+  return 1
+}
 finish() {
   printf '%d passed, %d failed\n' "$((checks - failures))" "$failures"
   ((failures == 0))

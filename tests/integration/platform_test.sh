@@ -32,15 +32,6 @@ project() {  # project NAME SCRIPT POLICY
   printf 'name: %s\nbuild:\n  dockerfile: Dockerfile\nrun:\n  command: ["/app/run.sh"]\n%s\n' "$1" "$3" > "$work/$1/task.yaml"
   git -C "$work/$1" add -A && git -C "$work/$1" -c user.name=t -c user.email=t@t commit -qm "$1"
 }
-# Waits up to SECONDS for CONDITION (a shell expression) to hold.
-wait_for() {  # wait_for SECONDS CONDITION
-  local deadline=$((SECONDS + $1))
-  while ((SECONDS < deadline)); do
-    eval "$2" && return 0
-    sleep 0.2
-  done
-  return 1
-}
 runs_json() { (cd "$work/$1" && t runs -o json --limit 200); }
 count() {  # count NAME JQ-FILTER: how many runs match
   runs_json "$1" | jq "[.runs[] | select($2)] | length"

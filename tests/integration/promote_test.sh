@@ -18,14 +18,6 @@ mkdir -p "$HOME"
 cd "$work"
 run() { out=$("$task_bin" "$@" 2>"$work/err"); rc=$?; err=$(cat "$work/err"); }
 t() { "$task_bin" "$@"; }
-wait_for() {
-  local deadline=$((SECONDS + $1))
-  while ((SECONDS < deadline)); do
-    eval "$2" && return 0
-    sleep 0.2
-  done
-  return 1
-}
 count() { t runs -o json --limit 500 --env "$1" | jq "[.runs[] | select($2)] | length"; }
 secret=s3cr3t-Value-0042
 
