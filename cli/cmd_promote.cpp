@@ -38,6 +38,7 @@ struct Target {
   task::Store* store = nullptr;
   task::EnvironmentRecord env;
   task::DeploymentRecord current;
+  std::vector<task::RevisionRecord> revisions;  // of `current`, oldest first
 };
 
 task::Result<Target> deployment_here(Context& ctx, const std::string& env_name) {
@@ -54,6 +55,9 @@ task::Result<Target> deployment_here(Context& ctx, const std::string& env_name) 
   auto current = t.store->get_deployment(t.config.name, t.env.name);
   if (!current) return std::unexpected(current.error());
   t.current = std::move(*current);
+  auto revisions = t.store->list_revisions(t.current.id);
+  if (!revisions) return std::unexpected(revisions.error());
+  t.revisions = std::move(*revisions);
   return t;
 }
 
@@ -136,22 +140,17 @@ task::Result<void> run_promote(Context& ctx, const PromoteFlags& o) {
 task::Result<void> run_rollback(Context& ctx, const PromoteFlags& o) {
   auto here = deployment_here(ctx, o.env);
   if (!here) return std::unexpected(here.error());
-  const task::ProjectConfig* config = &here->config;
-  task::Store** store = &here->store;
-  const task::EnvironmentRecord* env = &here->env;
-  const task::DeploymentRecord* current = &here->current;
-  auto revisions = (*store)->list_revisions(current->id);
-  if (!revisions) return std::unexpected(revisions.error());
-  const std::int64_t target = o.revision > 0 ? o.revision : current->revision.number - 1;
-  auto it = std::find_if(revisions->begin(), revisions->end(), [&](const auto& r) { return r.number == target; });
-  if (target < 1 || it == revisions->end()) {
+  const auto& [config, store, env, current, revisions] = *here;
+  const std::int64_t target = o.revision > 0 ? o.revision : current.revision.number - 1;
+  auto it = std::find_if(revisions.begin(), revisions.end(), [&](const auto& r) { return r.number == target; });
+  if (target < 1 || it == revisions.end()) {
     return task::fail(task::Errc::not_found,
-                      o.revision > 0 ? fmt::format("{} in {} has no revision {}", config->name, env->name, target)
-                                     : fmt::format("{} in {} has no revision before {}", config->name, env->name,
-                                                   current->revision.number),
+                      o.revision > 0 ? fmt::format("{} in {} has no revision {}", config.name, env.name, target)
+                                     : fmt::format("{} in {} has no revision before {}", config.name, env.name,
+                                                   current.revision.number),
                       "`task history` lists the revisions");
   }
-  if (target == current->revision.number) {
+  if (target == current.revision.number) {
     return task::fail(task::Errc::invalid_input, fmt::format("revision {} is the current one", target),
                       "`task history` lists the revisions");
   }
@@ -159,24 +158,19 @@ task::Result<void> run_rollback(Context& ctx, const PromoteFlags& o) {
   revision.command = "rollback";
   revision.note = fmt::format("to revision {}", target);
   // Its configuration comes back too.
-  auto restored = (*store)->update_config(config->name, env->name, revision.config, {}, true);
+  auto restored = store->update_config(config.name, env.name, revision.config, {}, true);
   if (!restored) return std::unexpected(restored.error());
-  revision.change = revision_changes(*current, revision);
-  return commit_revision(ctx, **store, config->name, *env, current->project_dir, std::move(revision),
+  revision.change = revision_changes(current, revision);
+  return commit_revision(ctx, *store, config.name, env, current.project_dir, std::move(revision),
                          fmt::format("Rolled back to revision {}:", target));
 }
 
 task::Result<void> run_history(Context& ctx, const PromoteFlags& o) {
   auto here = deployment_here(ctx, o.env);
   if (!here) return std::unexpected(here.error());
-  const task::ProjectConfig* config = &here->config;
-  task::Store** store = &here->store;
-  const task::EnvironmentRecord* env = &here->env;
-  const task::DeploymentRecord* current = &here->current;
-  auto revisions = (*store)->list_revisions(current->id);
-  if (!revisions) return std::unexpected(revisions.error());
+  const auto& [config, store, env, current, revisions] = *here;
   Json list = Json::array();
-  for (const auto& r : *revisions) {
+  for (const auto& r : revisions) {
     Json keys = Json::array();
     for (const auto& [key, v] : r.config) keys.push_back(key);
     list.push_back({{"revision", r.number},
@@ -188,12 +182,12 @@ task::Result<void> run_history(Context& ctx, const PromoteFlags& o) {
                     {"config_keys", keys},
                     {"change", r.change},
                     {"command", r.command},
-                    {"current", r.number == current->revision.number}});
+                    {"current", r.number == current.revision.number}});
   }
-  ctx.out.emit({{"task", config->name}, {"env", env->name}, {"revisions", list}}, [&](std::string& out) {
+  ctx.out.emit({{"task", config.name}, {"env", env.name}, {"revisions", list}}, [&](std::string& out) {
     Table table({"REV", "WHEN", "IMAGE", "SCHEDULE", "CHANGE", "BY"});
-    for (const auto& r : *revisions) {
-      table.add({std::to_string(r.number) + (r.number == current->revision.number ? "*" : ""), rfc3339(r.created_at),
+    for (const auto& r : revisions) {
+      table.add({std::to_string(r.number) + (r.number == current.revision.number ? "*" : ""), rfc3339(r.created_at),
                  r.image_id.substr(7, 12), r.schedule + (r.timezone == "UTC" ? "" : " " + r.timezone), r.change,
                  "task " + r.command});
     }
