@@ -6,6 +6,7 @@
 
 #include "command.hpp"
 #include "platform.hpp"
+#include "stats_view.hpp"
 #include "task/agent.hpp"
 #include "task/git.hpp"
 #include "task/project.hpp"
@@ -179,6 +180,20 @@ task::Result<void> run_deploy(Context& ctx, const DeployFlags& o) {
   return commit_revision(ctx, **store, config->name, *env, fs::current_path().string(), std::move(revision), "Deployed");
 }
 
+// The newest runs' outcomes, oldest first, one cell each.
+std::string recent_sparkline(const Json& deployment, bool fancy) {
+  if (!deployment.contains("recent_outcomes") || deployment["recent_outcomes"].empty()) return "-";
+  std::vector<task::RunOutcome> outcomes;
+  for (const auto& o : deployment["recent_outcomes"]) {
+    const auto text = o.get<std::string>();
+    for (auto candidate : {task::RunOutcome::succeeded, task::RunOutcome::failed, task::RunOutcome::timed_out,
+                           task::RunOutcome::skipped, task::RunOutcome::lost, task::RunOutcome::cancelled}) {
+      if (task::to_string(candidate) == text) outcomes.push_back(candidate);
+    }
+  }
+  return outcome_sparkline(outcomes, fancy);
+}
+
 task::Result<void> run_status(Context& ctx) {
   auto store = ctx.store();
   if (!store) return std::unexpected(store.error());
@@ -192,7 +207,8 @@ task::Result<void> run_status(Context& ctx) {
                  if (deployments->empty()) {
                    out += "nothing deployed yet: run `task deploy --interval SCHEDULE` in a task project\n";
                  } else {
-                   Table table({"TASK", "ENV", "REV", "SCHEDULE", "STATE", "NEXT RUN", "LAST RUN", "OUTCOME", "SUCCESS"});
+                   Table table({"TASK", "ENV", "REV", "SCHEDULE", "STATE", "NEXT RUN", "LAST RUN", "OUTCOME",
+                                "SUCCESS 24H", "RECENT"});
                    for (std::size_t i = 0; i < deployments->size(); ++i) {
                      const auto& d = (*deployments)[i];
                      const Json& j = list[i];
@@ -209,9 +225,13 @@ task::Result<void> run_status(Context& ctx) {
                                 std::string(task::to_string(d.state)),
                                 j["next_run"].is_string() ? j["next_run"].get<std::string>() : "-", last, outcome,
                                 j["success_rate"].is_number()
-                                    ? fmt::format("{:.0f}% of {}", j["success_rate"].get<double>() * 100,
-                                                  j["runs"]["total"].get<std::int64_t>() - j["runs"]["skipped"].get<std::int64_t>())
-                                    : "-"});
+                                    ? fmt::format("{:.1f}% of {}", j["success_rate"].get<double>() * 100,
+                                                  j["runs"]["succeeded"].get<std::int64_t>() +
+                                                      j["runs"]["failed"].get<std::int64_t>() +
+                                                      j["runs"]["timed_out"].get<std::int64_t>() +
+                                                      j["runs"]["lost"].get<std::int64_t>())
+                                    : "-",
+                                recent_sparkline(j, ctx.out.color())});
                    }
                    table.render(out, ctx.out);
                  }

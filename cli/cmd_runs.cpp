@@ -230,6 +230,11 @@ task::Result<void> run_logs(Context& ctx, const RunsFlags& o) {
   std::size_t offset = 0;
   if (run->id > 0) {
     std::ifstream in(run->log_path, std::ios::binary);
+    if (!in && run->log_pruned) {
+      return task::fail(task::Errc::not_found, fmt::format("the log of run {} was removed by the history limits", run->id),
+                        "task.yaml's run.history sets how many logs are kept; the run's record stays in "
+                        "`task runs` and `task stats`");
+    }
     if (!in && task::is_finished(run->outcome) && run->outcome != task::RunOutcome::skipped) {
       return task::fail(task::Errc::not_found, fmt::format("the log of run {} is gone", run->id),
                         "logs are kept within the history limits of task.yaml's run.history");

@@ -101,6 +101,7 @@ void add_deploy_commands(Commands&);
 void add_runs_commands(Commands&);
 void add_agent_commands(Commands&);
 void add_promote_commands(Commands&);
+void add_stats_commands(Commands&);
 
 Commands all_commands();
 

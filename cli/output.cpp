@@ -3,6 +3,9 @@
 #include <fmt/chrono.h>
 #include <fmt/format.h>
 
+#include <sys/ioctl.h>
+#include <unistd.h>
+
 #include "task/duration.hpp"
 
 #include <nlohmann/json.hpp>
@@ -156,6 +159,25 @@ std::string rfc3339_ms(task::Timestamp t) {
 std::string short_duration(std::chrono::milliseconds d) {
   if (d < std::chrono::seconds(10)) return fmt::format("{:.1f}s", static_cast<double>(d.count()) / 1000.0);
   return task::format_duration(std::chrono::duration_cast<std::chrono::seconds>(d));
+}
+
+std::string millis_text(std::int64_t ms) {
+  if (ms > -1000 && ms < 1000) return fmt::format("{}ms", ms);
+  if (ms > -60'000 && ms < 60'000) return fmt::format("{:.2f}s", static_cast<double>(ms) / 1000.0);
+  return task::format_duration(std::chrono::seconds(ms / 1000));
+}
+
+std::size_t terminal_width(const task::Environment& env) {
+  if (auto it = env.find("COLUMNS"); it != env.end()) {
+    try {
+      auto n = std::stoul(it->second);
+      if (n >= 20 && n <= 1000) return n;
+    } catch (...) {
+    }
+  }
+  winsize size{};
+  if (::ioctl(STDOUT_FILENO, TIOCGWINSZ, &size) == 0 && size.ws_col >= 20) return size.ws_col;
+  return 80;
 }
 
 std::string age(task::Timestamp then, std::chrono::system_clock::time_point now) {

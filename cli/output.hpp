@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "task/error.hpp"
+#include "task/paths.hpp"
 
 namespace cli {
 
@@ -25,6 +26,8 @@ class Printer {
       : format_(format), color_out_(color_out), color_err_(color_err), quiet_(quiet), out_(out), err_(err) {}
 
   Format format() const { return format_; }
+  // Colour and Unicode drawing on stdout: a terminal that allows colour.
+  bool color() const { return color_out_; }
   bool quiet() const { return quiet_; }
 
   // Data: `data` as JSON or YAML, or the text `human` writes, for a person.
@@ -70,5 +73,8 @@ std::string rfc3339(task::Timestamp t);                    // "2026-11-28T12:00:
 std::string rfc3339_ms(task::Timestamp t);                 // "2026-11-28T12:00:00.123Z"
 std::string short_duration(std::chrono::milliseconds d);   // "0.4s", "1m30s"
 std::string age(task::Timestamp then, std::chrono::system_clock::time_point now);  // "5s ago"
+std::string millis_text(std::int64_t ms);                  // "12ms", "1.25s", "2m30s"
+// The width of the terminal on stdout: COLUMNS, the terminal's own, or 80.
+std::size_t terminal_width(const task::Environment& env);
 
 }  // namespace cli

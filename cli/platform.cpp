@@ -6,6 +6,7 @@
 
 #include "task/project.hpp"
 #include "task/schedule.hpp"
+#include "task/stats.hpp"
 
 namespace cli {
 
@@ -94,11 +95,17 @@ nlohmann::json deployment_json(const task::DeploymentRecord& d, Context& ctx) {
   j["success_rate"] = nullptr;
   if (auto store = ctx.store()) {
     if (auto recent = (*store)->recent_runs(d.id, 1); recent && !recent->empty()) j["last_run"] = run_json(recent->front());
-    if (auto counts = (*store)->count_runs(d.id, task::Timestamp{})) {
-      j["runs"] = {{"total", counts->total},     {"succeeded", counts->succeeded}, {"failed", counts->failed},
-                   {"timed_out", counts->timed_out}, {"skipped", counts->skipped},   {"lost", counts->lost}};
-      const auto judged = counts->total - counts->skipped;
-      if (judged > 0) j["success_rate"] = static_cast<double>(counts->succeeded) / static_cast<double>(judged);
+    // The last 24 hours, and the newest runs' outcomes for a sparkline.
+    const auto now = std::chrono::time_point_cast<std::chrono::milliseconds>(ctx.now());
+    if (auto health = task::recent_health(**store, d.id, now - std::chrono::hours(24), now + std::chrono::minutes(1),
+                                          status_outcomes)) {
+      const auto& c = health->counts;
+      j["runs"] = {{"window", "24h"},      {"total", c.runs},       {"succeeded", c.succeeded}, {"failed", c.failed},
+                   {"timed_out", c.timed_out}, {"skipped", c.skipped}, {"lost", c.lost},         {"cancelled", c.cancelled}};
+      if (auto rate = c.success_rate()) j["success_rate"] = *rate;
+      nlohmann::json outcomes = nlohmann::json::array();
+      for (auto o : health->outcomes) outcomes.push_back(task::to_string(o));
+      j["recent_outcomes"] = outcomes;
     }
   }
   return j;

@@ -15,7 +15,10 @@ task::AgentStatus ensure_agent(Context& ctx, const task::EnvironmentRecord& env)
 
 nlohmann::json policy_json(const task::RunPolicy& policy);
 nlohmann::json run_json(const task::RunRecord& run);
-// A deployment with its next fire time, last run and success rate.
+// How many of the newest runs' outcomes `task status` shows.
+inline constexpr std::size_t status_outcomes = 20;
+// A deployment with its next fire time, last run, success rate over 24 hours and the
+// newest runs' outcomes.
 nlohmann::json deployment_json(const task::DeploymentRecord& d, Context& ctx);
 Style outcome_style(std::string_view outcome);
 

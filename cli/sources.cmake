@@ -15,6 +15,8 @@ set(TASK_CLI_SOURCES
   cli/cmd_runs.cpp
   cli/cmd_agent.cpp
   cli/cmd_promote.cpp
+  cli/cmd_stats.cpp
+  cli/stats_view.cpp
   cli/platform.cpp
   cli/context.cpp
   cli/interrupt.cpp

@@ -2,7 +2,7 @@
 
 __task_subcommands() {
   case "$1" in
-    "") echo "init templates connect build builds env deploy status suspend resume undeploy runs run logs schedule promote rollback history config agent doctor version completion" ;;
+    "") echo "init templates connect build builds env deploy status suspend resume undeploy runs run logs schedule stats promote rollback history config agent doctor version completion" ;;
     "agent") echo "run start stop status" ;;
     "config") echo "set unset list" ;;
     "env") echo "list add remove" ;;
@@ -32,6 +32,7 @@ __task_flags() {
     "schedule explain") echo "--timezone --tz --from" ;;
     "schedule next") echo "--timezone --tz --from -n --count" ;;
     "schedule set") echo "--env --timezone" ;;
+    "stats") echo "--since --by --env --task --all --html" ;;
     "suspend") echo "--env" ;;
     "undeploy") echo "--env" ;;
   esac
@@ -86,6 +87,11 @@ __task_value_kind() {
     "schedule next:-n"|"schedule next:--count") echo "none" ;;
     "schedule set:--env") echo "none" ;;
     "schedule set:--timezone") echo "none" ;;
+    "stats:--since") echo "none" ;;
+    "stats:--by") echo "choices hour day" ;;
+    "stats:--env") echo "none" ;;
+    "stats:--task") echo "none" ;;
+    "stats:--html") echo "file" ;;
     "suspend:--env") echo "none" ;;
     "undeploy:--env") echo "none" ;;
     *:-C) echo "directory" ;;

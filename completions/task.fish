@@ -106,6 +106,16 @@ function __task_value_flag --argument-names path flag
             return 0
         case 'schedule set:--timezone'
             return 0
+        case 'stats:--since'
+            return 0
+        case 'stats:--by'
+            return 0
+        case 'stats:--env'
+            return 0
+        case 'stats:--task'
+            return 0
+        case 'stats:--html'
+            return 0
         case 'suspend:--env'
             return 0
         case 'undeploy:--env'
@@ -123,7 +133,7 @@ end
 function __task_subcommands --argument-names path
     switch "$path"
         case ''
-            echo init templates connect build builds env deploy status suspend resume undeploy runs run logs schedule promote rollback history config agent doctor version completion
+            echo init templates connect build builds env deploy status suspend resume undeploy runs run logs schedule stats promote rollback history config agent doctor version completion
         case 'agent'
             echo run start stop status
         case 'config'
@@ -172,6 +182,7 @@ complete -c task -n '__task_at \'\'' -a 'runs' -d 'The run history: when each ru
 complete -c task -n '__task_at \'\'' -a 'run' -d 'Run the deployed task now'
 complete -c task -n '__task_at \'\'' -a 'logs' -d 'Show logs: of the latest run (default), a run, a build, or the deployment events'
 complete -c task -n '__task_at \'\'' -a 'schedule' -d 'Check schedules: their next fire times and their meaning in words'
+complete -c task -n '__task_at \'\'' -a 'stats' -d 'Success and failure rates, durations and lateness of runs, per period'
 complete -c task -n '__task_at \'\'' -a 'promote' -d 'Promote the very image of one environment to the next, never rebuilding it'
 complete -c task -n '__task_at \'\'' -a 'rollback' -d 'Go back to an earlier revision (image, schedule, configuration) as a new revision'
 complete -c task -n '__task_at \'\'' -a 'history' -d 'The revisions of a deployment: when, image, schedule, what changed, by which command'
@@ -258,5 +269,11 @@ complete -c task -n '__task_at \'schedule next\'' -l from -r -f -d 'Start after 
 complete -c task -n '__task_at \'schedule next\'' -s n -l count -r -f -d 'How many fire times to print (default 5)'
 complete -c task -n '__task_at \'schedule set\'' -l env -r -f -d 'The environment (default: the first, development)'
 complete -c task -n '__task_at \'schedule set\'' -l timezone -r -f -d 'IANA time zone (default UTC)'
+complete -c task -n '__task_at \'stats\'' -l since -r -f -d 'The window: since this long ago, or this RFC 3339 time (default 7d)'
+complete -c task -n '__task_at \'stats\'' -l by -r -f -a 'hour day' -d 'Periods of the chart: hour or day (default: hour up to 2 days, else day)'
+complete -c task -n '__task_at \'stats\'' -l env -r -f -d 'Only this environment'
+complete -c task -n '__task_at \'stats\'' -l task -r -f -d 'Only this task (default: the project here, else every task)'
+complete -c task -n '__task_at \'stats\'' -l all -d 'Every task, also inside a project'
+complete -c task -n '__task_at \'stats\'' -l html -r -F -d 'Write a self-contained HTML report to FILE (- for stdout)'
 complete -c task -n '__task_at \'suspend\'' -l env -r -f -d 'The environment (default: the first, development)'
 complete -c task -n '__task_at \'undeploy\'' -l env -r -f -d 'The environment (default: the first, development)'

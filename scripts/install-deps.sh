@@ -28,6 +28,7 @@ test_pkgs=(
   clang libclang-rt-14-dev   # libFuzzer
   python3 curl hyperfine jq man-db
   docker-registry            # a real registry for `task build --push`
+  chromium                   # renders the HTML report of `task stats` in tests
 )
 
 want=("${build_pkgs[@]}" "${run_pkgs[@]}")

@@ -14,7 +14,7 @@ bash_complete() {  # bash_complete WORD... ; the last word is the one being comp
     _task; printf "%s\n" "${COMPREPLY[@]}"' bash "$source_dir" "$@" | sort | tr '\n' ' ' | sed 's/ $//'
 }
 expect_eq "bash: task in" "$(bash_complete task in)" "init"
-top_level="agent build builds completion config connect deploy doctor env history init logs promote resume rollback run runs schedule status suspend templates undeploy version"
+top_level="agent build builds completion config connect deploy doctor env history init logs promote resume rollback run runs schedule stats status suspend templates undeploy version"
 expect_eq "bash: task ''" "$(bash_complete task '')" "$top_level"
 expect_eq "bash: task -o ''" "$(bash_complete task -o '')" "json table yaml"
 expect_eq "bash: task init x --t" "$(bash_complete task init x --t)" "--template"

@@ -154,7 +154,7 @@ TEST_CASE("a fire time has at most one run, recorded with the fire time handled"
   CHECK(store->unfinished_runs()->size() == 2);
 }
 
-TEST_CASE("history limits keep the newest succeeded and failed runs, and remove the others' logs") {
+TEST_CASE("history limits keep the logs of the newest succeeded and failed runs, and every record") {
   StateDir state;
   auto store = task::Store::open(state.path);
   REQUIRE(store.has_value());
@@ -176,14 +176,20 @@ TEST_CASE("history limits keep the newest succeeded and failed runs, and remove 
   CHECK(*pruned == 5);  // 5 succeeded - 2, 5 timed-out - 3
   auto left = store->list_runs("probe", "development", 100);
   REQUIRE(left.has_value());
-  CHECK(left->size() == 6);  // 2 + 3 + the running one
+  CHECK(left->size() == 11);  // the records stay for `task stats`
   CHECK_FALSE(fs::exists(runs[0].log_path));
+  CHECK(store->get_run(runs[0].id)->log_pruned);
   CHECK(fs::exists(runs[9].log_path));
+  CHECK_FALSE(store->get_run(runs[9].id)->log_pruned);
   auto counts = store->count_runs(d->id, at(0));
   REQUIRE(counts.has_value());
-  CHECK(counts->total == 5);
-  CHECK(counts->succeeded == 2);
-  CHECK(counts->timed_out == 3);
+  CHECK(counts->total == 10);
+  CHECK(counts->succeeded == 5);
+  CHECK(counts->timed_out == 5);
+  // Beyond the retention the records go too.
+  auto forgotten = store->prune_runs(d->id, 2, 3, at(205));
+  REQUIRE(forgotten.has_value());
+  CHECK(store->list_runs("probe", "development", 100)->size() == 6);
 }
 
 TEST_CASE("configuration is per task and environment; revisions keep a copy") {

@@ -5,6 +5,7 @@
 // busy timeout, rather than fail).
 #include <chrono>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -116,6 +117,7 @@ struct RunRecord {
   std::string container_id;
   std::string error;  // why it failed, was skipped or lost
   bool forced = false;  // a manual run that ignores the concurrency policy
+  bool log_pruned = false;  // its log was removed by the history limits; the record stays
   std::filesystem::path log_path;
 };
 
@@ -136,6 +138,46 @@ struct EventRecord {
   Timestamp at{};
   std::string kind;     // deployed, suspended, resumed, undeployed, missed, agent …
   std::string message;  // "revision 3 deployed to development"
+};
+
+// One run as `task stats` reads it: times in milliseconds since the epoch, `none` where
+// there is no value.
+struct RunSample {
+  static constexpr std::int64_t none = INT64_MIN;
+  std::int64_t id = 0;
+  std::int64_t scheduled_ms = 0;
+  std::int64_t started_ms = none;
+  std::int64_t finished_ms = none;
+  std::int64_t exit_code = none;
+  RunOutcome outcome = RunOutcome::pending;
+  RunTrigger trigger = RunTrigger::schedule;
+};
+
+// A UTC hour of a deployment's runs, with the summary of its figures when one is current
+// (its bytes belong to the stats module).
+struct HourRecord {
+  Timestamp hour{};
+  std::int64_t generation = 0;
+  std::optional<std::string> summary;
+};
+
+// A failure notice (run.on_failure.webhook) to deliver: queued with the run's outcome,
+// delivered by the agent with retries.
+struct NewNotice {
+  std::string kind;     // "failure", or "recovery" (queued only after a failure notice)
+  std::string url;
+  std::string payload;  // JSON
+};
+enum class NoticeState { pending, delivered, failed };
+struct NoticeRecord {
+  std::int64_t id = 0;
+  std::int64_t deployment_id = 0, run_id = 0;
+  std::string task, env;
+  std::string kind, url, payload;
+  NoticeState state = NoticeState::pending;
+  int attempts = 0;
+  Timestamp next_at{};
+  std::string last_error;
 };
 
 struct RunCounts {
@@ -216,8 +258,10 @@ class Store {
   Result<std::size_t> add_recorded_runs(const std::vector<RecordedRun>& runs);
   Result<void> set_run_container(std::int64_t run_id, const std::string& container_id);
   Result<void> set_run_started(std::int64_t run_id, Timestamp started_at);
+  // Records a run's outcome; with `notice`, queues it in the same transaction (a recovery
+  // notice only when the deployment's last notice was a failure).
   Result<void> finish_run(std::int64_t run_id, RunOutcome outcome, std::optional<int> exit_code,
-                          const std::string& error, Timestamp finished_at);
+                          const std::string& error, Timestamp finished_at, const NewNotice* notice = nullptr);
   Result<RunRecord> get_run(std::int64_t id);
   // Newest first; "" matches every task or environment.
   Result<std::vector<RunRecord>> list_runs(const std::string& task, const std::string& env,
@@ -227,8 +271,30 @@ class Store {
   Result<RunCounts> count_runs(std::int64_t deployment_id, Timestamp since);
   // The newest finished runs' outcomes of a deployment, newest first.
   Result<std::vector<RunRecord>> recent_runs(std::int64_t deployment_id, std::size_t limit);
-  // Deletes the oldest finished runs beyond the policy's history limits, with their logs.
-  Result<std::size_t> prune_runs(std::int64_t deployment_id, int keep_succeeded, int keep_failed);
+  // Removes the logs of the oldest finished runs beyond the policy's history limits (the
+  // records stay, marked log_pruned, for `task stats`), and with `forget_before` deletes
+  // the finished runs scheduled before it. Returns how many logs went.
+  Result<std::size_t> prune_runs(std::int64_t deployment_id, int keep_succeeded, int keep_failed,
+                                 std::optional<Timestamp> forget_before = {});
+
+  // The runs of a deployment scheduled in [since, until), in order of their fire times,
+  // appended to `out`: what `task stats` computes its figures from.
+  Result<void> run_samples(std::int64_t deployment_id, Timestamp since, Timestamp until, std::vector<RunSample>& out);
+  // The hours in [from, to) that have (or had) runs, oldest first.
+  Result<std::vector<HourRecord>> run_hours(std::int64_t deployment_id, Timestamp from, Timestamp to);
+  // Keeps `summary` for the hour unless its runs changed since `generation`.
+  Result<void> save_hour_summary(std::int64_t deployment_id, Timestamp hour, std::int64_t generation,
+                                 std::string_view summary);
+  // Runs `body` in one read transaction: everything it reads is of one moment.
+  Result<void> read_consistently(const std::function<Result<void>()>& body);
+
+  // Pending notices due at `now`, oldest first; and when the next one is due.
+  Result<std::vector<NoticeRecord>> due_notices(Timestamp now, std::size_t limit);
+  Result<std::optional<Timestamp>> next_notice_at();
+  // A delivery attempt's result, with an event for the log when `event` is not empty.
+  Result<void> update_notice(const NoticeRecord& notice, const std::string& event, Timestamp now);
+  // Every notice of a deployment, oldest first.
+  Result<std::vector<NoticeRecord>> list_notices(std::int64_t deployment_id);
 
   Result<void> add_event(const std::string& task, const std::string& env, const std::string& kind,
                          const std::string& message, Timestamp at);

@@ -85,6 +85,59 @@ CREATE TABLE events (
 CREATE INDEX events_by_task ON events (task, env, id);
 )sql";
 
+const char* const store_detail::observe_schema = R"sql(
+-- History limits remove logs; a run's record stays for the figures of `task stats`
+-- until it is older than the retention.
+ALTER TABLE runs ADD COLUMN log_pruned INTEGER NOT NULL DEFAULT 0;
+CREATE INDEX runs_with_log ON runs (deployment_id, outcome, id) WHERE log_pruned = 0;
+-- Everything `task stats` reads, in the order it reads it: a scan of the index alone.
+CREATE INDEX runs_stats ON runs (deployment_id, scheduled_at, outcome, trigger, started_at, finished_at, exit_code);
+-- Failure notices waiting for delivery, and what became of them.
+CREATE TABLE notifications (
+  id             INTEGER PRIMARY KEY AUTOINCREMENT,
+  deployment_id  INTEGER NOT NULL REFERENCES deployments (id),
+  run_id         INTEGER NOT NULL,
+  kind           TEXT NOT NULL CHECK (kind IN ('failure', 'recovery')),
+  url            TEXT NOT NULL,
+  payload        TEXT NOT NULL,
+  state          TEXT NOT NULL CHECK (state IN ('pending', 'delivered', 'failed')),
+  attempts       INTEGER NOT NULL DEFAULT 0,
+  next_at        INTEGER NOT NULL,
+  last_error     TEXT NOT NULL DEFAULT '',
+  created_at     INTEGER NOT NULL
+);
+CREATE INDEX notifications_due ON notifications (next_at) WHERE state = 'pending';
+CREATE INDEX notifications_by_deployment ON notifications (deployment_id, id);
+-- Every UTC hour of a deployment that has runs, with a generation that each change to its
+-- runs advances (by the triggers below, in the changing transaction), and the summary of
+-- `task stats` figures computed at some generation: current while the two agree.
+CREATE TABLE run_hours (
+  deployment_id       INTEGER NOT NULL,
+  hour                INTEGER NOT NULL,
+  generation          INTEGER NOT NULL DEFAULT 1,
+  summary_generation  INTEGER NOT NULL DEFAULT 0,
+  summary             BLOB,
+  PRIMARY KEY (deployment_id, hour)
+) WITHOUT ROWID;
+INSERT INTO run_hours (deployment_id, hour)
+  SELECT DISTINCT deployment_id, scheduled_at - scheduled_at % 3600000 FROM runs;
+CREATE TRIGGER runs_hour_insert AFTER INSERT ON runs BEGIN
+  INSERT INTO run_hours (deployment_id, hour) VALUES (NEW.deployment_id, NEW.scheduled_at - NEW.scheduled_at % 3600000)
+    ON CONFLICT (deployment_id, hour) DO UPDATE SET generation = generation + 1;
+END;
+CREATE TRIGGER runs_hour_update AFTER UPDATE OF scheduled_at, outcome, trigger, started_at, finished_at, exit_code ON runs BEGIN
+  INSERT INTO run_hours (deployment_id, hour) VALUES (NEW.deployment_id, NEW.scheduled_at - NEW.scheduled_at % 3600000)
+    ON CONFLICT (deployment_id, hour) DO UPDATE SET generation = generation + 1;
+  UPDATE run_hours SET generation = generation + 1
+    WHERE deployment_id = OLD.deployment_id AND hour = OLD.scheduled_at - OLD.scheduled_at % 3600000
+      AND OLD.scheduled_at - OLD.scheduled_at % 3600000 != NEW.scheduled_at - NEW.scheduled_at % 3600000;
+END;
+CREATE TRIGGER runs_hour_delete AFTER DELETE ON runs BEGIN
+  UPDATE run_hours SET generation = generation + 1
+    WHERE deployment_id = OLD.deployment_id AND hour = OLD.scheduled_at - OLD.scheduled_at % 3600000;
+END;
+)sql";
+
 namespace {
 
 using store_detail::from_millis;
@@ -101,7 +154,7 @@ constexpr const char* revision_columns =
     "deployment_id, number, image_id, image_ref, build_id, schedule, timezone, policy, change, command, created_at, config";
 constexpr const char* run_columns =
     "x.id, x.deployment_id, d.task, d.env, x.revision, x.scheduled_at, x.started_at, x.finished_at, x.outcome, "
-    "x.exit_code, x.trigger, x.attempt, x.container_id, x.error, x.forced";
+    "x.exit_code, x.trigger, x.attempt, x.container_id, x.error, x.forced, x.log_pruned";
 
 DeploymentState state_from(std::string_view text) {
   if (text == "suspended") return DeploymentState::suspended;
@@ -109,20 +162,29 @@ DeploymentState state_from(std::string_view text) {
   return DeploymentState::active;
 }
 
+// By the letters that tell the outcomes apart: `task stats` reads a million of them.
 RunOutcome outcome_from(std::string_view text) {
-  for (auto o : {RunOutcome::pending, RunOutcome::starting, RunOutcome::running, RunOutcome::succeeded,
-                 RunOutcome::failed, RunOutcome::timed_out, RunOutcome::skipped, RunOutcome::lost,
-                 RunOutcome::cancelled}) {
-    if (to_string(o) == text) return o;
+  if (text.size() < 2) return RunOutcome::lost;
+  switch (text[0]) {
+    case 'p': return RunOutcome::pending;
+    case 'r': return RunOutcome::running;
+    case 'f': return RunOutcome::failed;
+    case 't': return RunOutcome::timed_out;
+    case 'l': return RunOutcome::lost;
+    case 'c': return RunOutcome::cancelled;
+    case 's': return text[1] == 'u' ? RunOutcome::succeeded : text[1] == 'k' ? RunOutcome::skipped : RunOutcome::starting;
+    default: return RunOutcome::lost;
   }
-  return RunOutcome::lost;
 }
 
 RunTrigger trigger_from(std::string_view text) {
-  if (text == "manual") return RunTrigger::manual;
-  if (text == "retry") return RunTrigger::retry;
-  if (text == "catch-up") return RunTrigger::catch_up;
-  return RunTrigger::schedule;
+  if (text.empty()) return RunTrigger::schedule;
+  switch (text[0]) {
+    case 'm': return RunTrigger::manual;
+    case 'r': return RunTrigger::retry;
+    case 'c': return RunTrigger::catch_up;
+    default: return RunTrigger::schedule;
+  }
 }
 
 std::string policy_json(const RunPolicy& p) {
@@ -582,16 +644,154 @@ Result<void> Store::set_run_started(std::int64_t run_id, Timestamp started_at) {
 }
 
 Result<void> Store::finish_run(std::int64_t run_id, RunOutcome outcome, std::optional<int> exit_code,
-                               const std::string& error, Timestamp finished_at) {
-  sqlite::Statement s(impl_->db.get(),
-                      "UPDATE runs SET outcome = ?, exit_code = ?, error = ?, finished_at = ? WHERE id = ?");
+                               const std::string& error, Timestamp finished_at, const NewNotice* notice) {
+  auto* db = impl_->db.get();
+  sqlite::Transaction tx(db);
+  if (auto b = tx.begun(); !b) return std::unexpected(b.error());
+  sqlite::Statement s(db, "UPDATE runs SET outcome = ?, exit_code = ?, error = ?, finished_at = ? WHERE id = ?");
   s.bind(1, to_string(outcome));
   if (exit_code) {
     s.bind(2, std::int64_t{*exit_code});
   } else {
     s.bind(2, std::nullopt);
   }
-  return s.bind(3, error).bind(4, millis(finished_at)).bind(5, run_id).run();
+  if (auto r = s.bind(3, error).bind(4, millis(finished_at)).bind(5, run_id).run(); !r) return r;
+  if (notice != nullptr) {
+    sqlite::Statement q(db,
+                        "INSERT INTO notifications (deployment_id, run_id, kind, url, payload, state, next_at, created_at)"
+                        " SELECT r.deployment_id, r.id, ?2, ?3, ?4, 'pending', ?5, ?5 FROM runs r WHERE r.id = ?1"
+                        " AND (?2 = 'failure' OR (SELECT n.kind FROM notifications n WHERE n.deployment_id = r.deployment_id"
+                        "  ORDER BY n.id DESC LIMIT 1) = 'failure')");
+    q.bind(1, run_id).bind(2, notice->kind).bind(3, notice->url).bind(4, notice->payload).bind(5, millis(finished_at));
+    if (auto r = q.run(); !r) return r;
+  }
+  return tx.commit();
+}
+
+Result<void> Store::run_samples(std::int64_t deployment_id, Timestamp since, Timestamp until, std::vector<RunSample>& out) {
+  sqlite::Statement s(impl_->db.get(),
+                      "SELECT id, scheduled_at, outcome, trigger, coalesce(started_at, ?4), coalesce(finished_at, ?4),"
+                      " coalesce(exit_code, ?4) FROM runs"
+                      " INDEXED BY runs_stats WHERE deployment_id = ?1 AND scheduled_at >= ?2 AND scheduled_at < ?3"
+                      " ORDER BY scheduled_at");
+  s.bind(1, deployment_id).bind(2, millis(since)).bind(3, millis(until)).bind(4, RunSample::none);
+  for (;;) {
+    auto row = s.step();
+    if (!row) return std::unexpected(row.error());
+    if (!*row) break;
+    RunSample r;
+    r.id = s.integer(0);
+    r.scheduled_ms = s.integer(1);
+    r.outcome = outcome_from(s.text_view(2));
+    r.trigger = trigger_from(s.text_view(3));
+    r.started_ms = s.integer(4);
+    r.finished_ms = s.integer(5);
+    r.exit_code = s.integer(6);
+    out.push_back(r);
+  }
+  return {};
+}
+
+Result<std::vector<HourRecord>> Store::run_hours(std::int64_t deployment_id, Timestamp from, Timestamp to) {
+  sqlite::Statement s(impl_->db.get(),
+                      "SELECT hour, generation, summary_generation, summary FROM run_hours"
+                      " WHERE deployment_id = ? AND hour >= ? AND hour < ? ORDER BY hour");
+  s.bind(1, deployment_id).bind(2, millis(from)).bind(3, millis(to));
+  return collect<HourRecord>(s, [](const sqlite::Statement& r) {
+    HourRecord h{from_millis(r.integer(0)), r.integer(1), {}};
+    if (r.integer(2) == h.generation) h.summary = r.blob(3);
+    return h;
+  });
+}
+
+Result<void> Store::save_hour_summary(std::int64_t deployment_id, Timestamp hour, std::int64_t generation,
+                                      std::string_view summary) {
+  sqlite::Statement s(impl_->db.get(),
+                      "UPDATE run_hours SET summary = ?, summary_generation = generation"
+                      " WHERE deployment_id = ? AND hour = ? AND generation = ?");
+  return s.bind_blob(1, summary).bind(2, deployment_id).bind(3, millis(hour)).bind(4, generation).run();
+}
+
+Result<void> Store::read_consistently(const std::function<Result<void>()>& body) {
+  auto* db = impl_->db.get();
+  if (auto r = sqlite::exec(db, "BEGIN DEFERRED"); !r) return r;
+  auto result = body();
+  sqlite::exec(db, "COMMIT");
+  return result;
+}
+
+namespace {
+
+constexpr const char* notice_columns =
+    "n.id, n.deployment_id, n.run_id, d.task, d.env, n.kind, n.url, n.payload, n.state, n.attempts, n.next_at, n.last_error";
+
+NoticeRecord read_notice(const sqlite::Statement& s) {
+  NoticeRecord n;
+  n.id = s.integer(0);
+  n.deployment_id = s.integer(1);
+  n.run_id = s.integer(2);
+  n.task = s.text(3);
+  n.env = s.text(4);
+  n.kind = s.text(5);
+  n.url = s.text(6);
+  n.payload = s.text(7);
+  const auto state = s.text(8);
+  n.state = state == "delivered" ? NoticeState::delivered : state == "failed" ? NoticeState::failed : NoticeState::pending;
+  n.attempts = static_cast<int>(s.integer(9));
+  n.next_at = from_millis(s.integer(10));
+  n.last_error = s.text(11);
+  return n;
+}
+
+std::string_view notice_state_text(NoticeState state) {
+  switch (state) {
+    case NoticeState::delivered: return "delivered";
+    case NoticeState::failed: return "failed";
+    case NoticeState::pending: break;
+  }
+  return "pending";
+}
+
+}  // namespace
+
+Result<std::vector<NoticeRecord>> Store::due_notices(Timestamp now, std::size_t limit) {
+  sqlite::Statement s(impl_->db.get(),
+                      fmt::format("SELECT {} FROM notifications n JOIN deployments d ON d.id = n.deployment_id"
+                                  " WHERE n.state = 'pending' AND n.next_at <= ? ORDER BY n.next_at, n.id LIMIT ?",
+                                  notice_columns));
+  s.bind(1, millis(now)).bind(2, static_cast<std::int64_t>(limit));
+  return collect<NoticeRecord>(s, read_notice);
+}
+
+Result<std::optional<Timestamp>> Store::next_notice_at() {
+  sqlite::Statement s(impl_->db.get(), "SELECT min(next_at) FROM notifications WHERE state = 'pending'");
+  auto row = s.step();
+  if (!row) return std::unexpected(row.error());
+  if (!*row || s.is_null(0)) return std::optional<Timestamp>{};
+  return std::optional<Timestamp>(from_millis(s.integer(0)));
+}
+
+Result<void> Store::update_notice(const NoticeRecord& notice, const std::string& event, Timestamp now) {
+  auto* db = impl_->db.get();
+  sqlite::Transaction tx(db);
+  if (auto b = tx.begun(); !b) return std::unexpected(b.error());
+  sqlite::Statement s(db, "UPDATE notifications SET state = ?, attempts = ?, next_at = ?, last_error = ? WHERE id = ?");
+  s.bind(1, notice_state_text(notice.state)).bind(2, std::int64_t{notice.attempts}).bind(3, millis(notice.next_at))
+      .bind(4, notice.last_error).bind(5, notice.id);
+  if (auto r = s.run(); !r) return r;
+  if (!event.empty()) {
+    if (auto r = insert_event(db, notice.task, notice.env, "notice", event, now); !r) return r;
+  }
+  return tx.commit();
+}
+
+Result<std::vector<NoticeRecord>> Store::list_notices(std::int64_t deployment_id) {
+  sqlite::Statement s(impl_->db.get(),
+                      fmt::format("SELECT {} FROM notifications n JOIN deployments d ON d.id = n.deployment_id"
+                                  " WHERE n.deployment_id = ? ORDER BY n.id",
+                                  notice_columns));
+  s.bind(1, deployment_id);
+  return collect<NoticeRecord>(s, read_notice);
 }
 
 namespace {
@@ -613,6 +813,7 @@ RunRecord read_run(const sqlite::Statement& s, const fs::path& state_dir) {
   r.container_id = s.text(12);
   r.error = s.text(13);
   r.forced = s.integer(14) != 0;
+  r.log_pruned = s.integer(15) != 0;
   r.log_path = state_dir / "runs" / fmt::format("{}.log", r.id);
   return r;
 }
@@ -673,18 +874,20 @@ Result<RunCounts> Store::count_runs(std::int64_t deployment_id, Timestamp since)
   return RunCounts{s.integer(0), s.integer(1), s.integer(2), s.integer(3), s.integer(4), s.integer(5)};
 }
 
-Result<std::size_t> Store::prune_runs(std::int64_t deployment_id, int keep_succeeded, int keep_failed) {
+Result<std::size_t> Store::prune_runs(std::int64_t deployment_id, int keep_succeeded, int keep_failed,
+                                      std::optional<Timestamp> forget_before) {
   auto* db = impl_->db.get();
   sqlite::Transaction tx(db);
   if (auto b = tx.begun(); !b) return std::unexpected(b.error());
   // Succeeded runs count against one limit; every other finished outcome against the other.
+  // Only logs go: the records stay for the figures until they are older than the retention.
   sqlite::Statement s(db,
-                      "DELETE FROM runs WHERE id IN ("
-                      " SELECT id FROM runs WHERE deployment_id = ?1 AND outcome = 'succeeded' ORDER BY id DESC"
-                      "  LIMIT -1 OFFSET ?2)"
+                      "UPDATE runs SET log_pruned = 1 WHERE id IN ("
+                      " SELECT id FROM runs WHERE deployment_id = ?1 AND outcome = 'succeeded' AND log_pruned = 0"
+                      "  ORDER BY id DESC LIMIT -1 OFFSET ?2)"
                       " OR id IN ("
                       " SELECT id FROM runs WHERE deployment_id = ?1 AND outcome IN ('failed', 'timed-out', 'skipped',"
-                      "  'lost', 'cancelled') ORDER BY id DESC LIMIT -1 OFFSET ?3)"
+                      "  'lost', 'cancelled') AND log_pruned = 0 ORDER BY id DESC LIMIT -1 OFFSET ?3)"
                       " RETURNING id");
   s.bind(1, deployment_id).bind(2, std::int64_t{keep_succeeded}).bind(3, std::int64_t{keep_failed});
   std::vector<std::int64_t> gone;
@@ -693,6 +896,18 @@ Result<std::size_t> Store::prune_runs(std::int64_t deployment_id, int keep_succe
     if (!row) return std::unexpected(row.error());
     if (!*row) break;
     gone.push_back(s.integer(0));
+  }
+  if (forget_before) {
+    sqlite::Statement forget(db,
+                             "DELETE FROM runs WHERE deployment_id = ? AND scheduled_at < ?"
+                             " AND outcome NOT IN ('pending', 'starting', 'running') RETURNING id, log_pruned");
+    forget.bind(1, deployment_id).bind(2, millis(*forget_before));
+    for (;;) {
+      auto row = forget.step();
+      if (!row) return std::unexpected(row.error());
+      if (!*row) break;
+      if (forget.integer(1) == 0) gone.push_back(forget.integer(0));
+    }
   }
   if (auto r = tx.commit(); !r) return std::unexpected(r.error());
   for (auto id : gone) {

@@ -31,6 +31,11 @@ Statement& Statement::bind(int index, std::string_view value) {
   return *this;
 }
 
+Statement& Statement::bind_blob(int index, std::string_view bytes) {
+  if (stmt_) sqlite3_bind_blob64(stmt_.get(), index, bytes.data(), bytes.size(), SQLITE_TRANSIENT);
+  return *this;
+}
+
 Statement& Statement::bind(int index, std::nullopt_t) {
   if (stmt_) sqlite3_bind_null(stmt_.get(), index);
   return *this;
@@ -65,6 +70,17 @@ std::string Statement::text(int column) const {
   auto* p = sqlite3_column_text(stmt_.get(), column);
   return p ? std::string(reinterpret_cast<const char*>(p), static_cast<std::size_t>(sqlite3_column_bytes(stmt_.get(), column)))
            : std::string{};
+}
+
+std::string Statement::blob(int column) const {
+  const auto* p = static_cast<const char*>(sqlite3_column_blob(stmt_.get(), column));
+  return p ? std::string(p, static_cast<std::size_t>(sqlite3_column_bytes(stmt_.get(), column))) : std::string{};
+}
+
+std::string_view Statement::text_view(int column) const {
+  auto* p = sqlite3_column_text(stmt_.get(), column);
+  return p ? std::string_view(reinterpret_cast<const char*>(p), static_cast<std::size_t>(sqlite3_column_bytes(stmt_.get(), column)))
+           : std::string_view{};
 }
 
 bool Statement::is_null(int column) const { return sqlite3_column_type(stmt_.get(), column) == SQLITE_NULL; }

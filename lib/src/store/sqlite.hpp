@@ -31,6 +31,7 @@ class Statement {
   Statement& bind(int index, std::int64_t value);
   Statement& bind(int index, std::string_view value);
   Statement& bind(int index, std::nullopt_t);
+  Statement& bind_blob(int index, std::string_view bytes);
   // Advances to the next row: true for a row, false when done; errors become Result.
   Result<bool> step();
   Result<void> run();  // steps to completion
@@ -38,6 +39,8 @@ class Statement {
 
   std::int64_t integer(int column) const;
   std::string text(int column) const;
+  std::string_view text_view(int column) const;  // valid until the next step
+  std::string blob(int column) const;
   bool is_null(int column) const;
 
  private:

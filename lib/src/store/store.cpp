@@ -51,6 +51,7 @@ CREATE TABLE builds (
 CREATE INDEX builds_by_task ON builds (task, id DESC);
 )sql",
     store_detail::platform_schema,
+    store_detail::observe_schema,
 };
 }  // namespace
 const int store_detail::latest_schema = static_cast<int>(std::size(migrations));
@@ -132,7 +133,7 @@ Result<Store> Store::open(const fs::path& state_dir) {
   impl->dir = state_dir;
   sqlite3* raw = nullptr;
   auto path = state_dir / "task.db";
-  int rc = sqlite3_open_v2(path.c_str(), &raw, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX, nullptr);
+  int rc = sqlite3_open_v2(path.c_str(), &raw, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
   impl->db.reset(raw);
   if (rc != SQLITE_OK) return std::unexpected(sqlite::error_of(raw, fmt::format("cannot open {}", path.string())));
   ::chmod(path.c_str(), 0600);

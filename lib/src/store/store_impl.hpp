@@ -12,6 +12,7 @@ namespace task {
 namespace store_detail {
 extern const int latest_schema;
 extern const char* const platform_schema;  // migration 2: environments, deployments, runs
+extern const char* const observe_schema;   // migration 3: stats index, kept run records, notices
 const char* migration(int version);        // takes the schema from `version` to version + 1
 inline std::int64_t millis(Timestamp t) { return static_cast<std::int64_t>(t.time_since_epoch().count()); }
 inline Timestamp from_millis(std::int64_t ms) { return Timestamp(std::chrono::milliseconds(ms)); }

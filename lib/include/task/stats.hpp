@@ -1,0 +1,95 @@
+#pragma once
+// The figures of `task stats` and `task status` over the run history of the local
+// platform: outcome counts and rates, durations and start lateness, per period.
+//
+// Definitions (the man page of task-stats says the same):
+// - A run belongs to the window and to the period in which its fire time (scheduled_at)
+//   lies; periods are whole UTC hours or days, the first one starting at or before `since`.
+// - runs counts finished runs: succeeded + failed + timed-out + skipped + lost + cancelled.
+//   Each attempt of a retried run is a run. Runs still going are counted apart.
+// - The success rate is succeeded / (succeeded + failed + timed-out + lost); the failure
+//   rate is the rest of that. Skipped and cancelled runs did not try, so neither counts.
+// - A duration is finished - started, for runs that ended on their own or by timeout
+//   (succeeded, failed, timed-out). Lateness is started - scheduled, for runs started for a
+//   fire time (trigger schedule or catch-up).
+// - Percentiles are by nearest rank: pN is the value at rank ceil(N/100 * count) in order.
+// Whole hours whose runs are all done are read from summaries the store keeps (and drops
+// when a run of that hour changes), so a million runs take milliseconds, not a scan.
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "task/error.hpp"
+#include "task/store.hpp"
+
+namespace task {
+
+enum class StatsPeriod { hour, day };
+std::string_view to_string(StatsPeriod);
+
+struct OutcomeCounts {
+  std::int64_t runs = 0, succeeded = 0, failed = 0, timed_out = 0, skipped = 0, lost = 0, cancelled = 0;
+  std::int64_t unfinished = 0;  // pending, starting or running: not in `runs`
+  std::int64_t judged() const { return succeeded + failed + timed_out + lost; }
+  std::int64_t failures() const { return failed + timed_out + lost; }
+  std::optional<double> success_rate() const;
+  std::optional<double> failure_rate() const;
+  void add(RunOutcome outcome);
+};
+
+// In milliseconds; the figures mean something only when count > 0.
+struct Percentiles {
+  std::int64_t count = 0;
+  std::int64_t p50 = 0, p95 = 0, p99 = 0, max = 0;
+};
+// Nearest-rank percentiles of `values` (which it reorders).
+Percentiles percentiles(std::vector<std::int64_t>& values);
+
+struct PeriodStats {
+  Timestamp start{};
+  OutcomeCounts counts;
+  Percentiles duration, lateness;
+};
+
+struct DeploymentStats {
+  DeploymentRecord deployment;
+  OutcomeCounts counts;
+  Percentiles duration, lateness;
+  std::optional<RunRecord> last_success, last_failure;  // in the window
+  std::vector<PeriodStats> periods;                     // every period of the window, oldest first
+  std::vector<RunRecord> recent_failures;               // newest first
+  std::vector<std::int64_t> recent_durations;           // the newest runs' durations, oldest first
+};
+
+struct StatsQuery {
+  std::string task;  // "" for every task
+  std::string env;   // "" for every environment
+  Timestamp since{}, until{};
+  Timestamp now{};  // hours that ended before it, all of their runs done, are summarised for next time
+  StatsPeriod by = StatsPeriod::day;
+  bool include_removed = false;
+  std::size_t recent_failures = 10;  // at most 10
+  std::size_t recent_durations = 40;
+};
+
+struct StatsReport {
+  Timestamp since{}, until{};
+  StatsPeriod by = StatsPeriod::day;
+  std::vector<std::string> environments;     // in promotion order
+  std::vector<DeploymentStats> deployments;  // by task, then environment in promotion order
+};
+
+Result<StatsReport> compute_stats(Store& store, const StatsQuery& query);
+
+// The success and failure counts of one deployment since `since`, and its newest finished
+// runs' outcomes (oldest first): what `task status` shows.
+struct RecentHealth {
+  OutcomeCounts counts;
+  std::vector<RunOutcome> outcomes;
+};
+Result<RecentHealth> recent_health(Store& store, std::int64_t deployment_id, Timestamp since, Timestamp until,
+                                   std::size_t outcomes);
+
+}  // namespace task

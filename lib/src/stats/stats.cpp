@@ -1,0 +1,358 @@
+#include "task/stats.hpp"
+
+#include <algorithm>
+#include <cstring>
+#include <map>
+
+namespace task {
+
+std::string_view to_string(StatsPeriod period) { return period == StatsPeriod::hour ? "hour" : "day"; }
+
+std::optional<double> OutcomeCounts::success_rate() const {
+  if (judged() == 0) return std::nullopt;
+  return static_cast<double>(succeeded) / static_cast<double>(judged());
+}
+
+std::optional<double> OutcomeCounts::failure_rate() const {
+  if (judged() == 0) return std::nullopt;
+  return static_cast<double>(failures()) / static_cast<double>(judged());
+}
+
+void OutcomeCounts::add(RunOutcome outcome) {
+  switch (outcome) {
+    case RunOutcome::succeeded: ++succeeded; break;
+    case RunOutcome::failed: ++failed; break;
+    case RunOutcome::timed_out: ++timed_out; break;
+    case RunOutcome::skipped: ++skipped; break;
+    case RunOutcome::lost: ++lost; break;
+    case RunOutcome::cancelled: ++cancelled; break;
+    case RunOutcome::pending:
+    case RunOutcome::starting:
+    case RunOutcome::running: ++unfinished; return;
+  }
+  ++runs;
+}
+
+Percentiles percentiles(std::vector<std::int64_t>& values) {
+  Percentiles p;
+  p.count = static_cast<std::int64_t>(values.size());
+  if (values.empty()) return p;
+  const auto n = values.size();
+  // Rank ceil(q * n / 100), 1-based; taken in increasing order so each nth_element
+  // works on what the previous one left above it.
+  auto at_rank = [&](std::size_t q, std::size_t from) {
+    const std::size_t rank = std::max<std::size_t>(1, (q * n + 99) / 100);
+    auto nth = values.begin() + static_cast<std::ptrdiff_t>(rank - 1);
+    std::nth_element(values.begin() + static_cast<std::ptrdiff_t>(std::min(from, rank - 1)), nth, values.end());
+    return rank - 1;
+  };
+  const auto i50 = at_rank(50, 0);
+  p.p50 = values[i50];
+  const auto i95 = at_rank(95, i50 + 1);
+  p.p95 = values[i95];
+  const auto i99 = at_rank(99, i95 + 1);
+  p.p99 = values[i99];
+  p.max = *std::max_element(values.begin() + static_cast<std::ptrdiff_t>(i99), values.end());
+  return p;
+}
+
+namespace {
+
+using std::chrono::milliseconds;
+
+constexpr std::int64_t hour_ms = 3'600'000;
+constexpr std::size_t kept_failures = 10;  // the newest failures each hour remembers
+
+bool is_failure(RunOutcome o) { return o == RunOutcome::failed || o == RunOutcome::timed_out || o == RunOutcome::lost; }
+
+bool has_duration(const RunSample& r) {
+  return (r.outcome == RunOutcome::succeeded || r.outcome == RunOutcome::failed || r.outcome == RunOutcome::timed_out) &&
+         r.started_ms != RunSample::none && r.finished_ms != RunSample::none;
+}
+
+bool has_lateness(const RunSample& r) {
+  return (r.trigger == RunTrigger::schedule || r.trigger == RunTrigger::catch_up) && r.started_ms != RunSample::none;
+}
+
+std::int64_t floor_to(std::int64_t ms, std::int64_t step) {
+  auto q = ms / step;
+  if (ms % step != 0 && ms < 0) --q;
+  return q * step;
+}
+
+std::int64_t ceil_to(std::int64_t ms, std::int64_t step) {
+  const auto f = floor_to(ms, step);
+  return f == ms ? f : f + step;
+}
+
+// The figures of the runs of one UTC hour (or the part of it in the window): what every
+// larger figure is made of, and what the store keeps for hours whose runs are all done.
+struct Hour {
+  std::int64_t start = 0;
+  OutcomeCounts counts;
+  std::vector<std::int64_t> durations, lateness;  // in fire-time order
+  std::int64_t last_success = 0, last_failure = 0;
+  std::vector<std::int64_t> failures;  // the newest ids, newest first
+};
+
+Hour summarize(const RunSample* begin, const RunSample* end, std::int64_t start) {
+  Hour h;
+  h.start = start;
+  for (const auto* r = begin; r != end; ++r) {
+    h.counts.add(r->outcome);
+    if (has_duration(*r)) h.durations.push_back(r->finished_ms - r->started_ms);
+    if (has_lateness(*r)) h.lateness.push_back(r->started_ms - r->scheduled_ms);
+    if (r->outcome == RunOutcome::succeeded) h.last_success = std::max(h.last_success, r->id);
+    if (is_failure(r->outcome)) {
+      h.last_failure = std::max(h.last_failure, r->id);
+      h.failures.push_back(r->id);
+    }
+  }
+  std::sort(h.failures.begin(), h.failures.end(), std::greater<>());
+  if (h.failures.size() > kept_failures) h.failures.resize(kept_failures);
+  return h;
+}
+
+// The stored form: a version byte, then 64-bit integers in this machine's byte order (the
+// store is local): the counts, the last success and failure, and three counted arrays.
+constexpr char summary_version = 1;
+
+void put(std::string& out, std::int64_t v) { out.append(reinterpret_cast<const char*>(&v), sizeof v); }
+void put(std::string& out, const std::vector<std::int64_t>& v) {
+  put(out, static_cast<std::int64_t>(v.size()));
+  out.append(reinterpret_cast<const char*>(v.data()), v.size() * sizeof(std::int64_t));
+}
+
+std::string encode(const Hour& h) {
+  std::string out(1, summary_version);
+  out.reserve(1 + 8 * (12 + h.durations.size() + h.lateness.size() + h.failures.size()));
+  const auto& c = h.counts;
+  for (auto v : {c.runs, c.succeeded, c.failed, c.timed_out, c.skipped, c.lost, c.cancelled, c.unfinished, h.last_success,
+                 h.last_failure}) {
+    put(out, v);
+  }
+  put(out, h.failures);
+  put(out, h.durations);
+  put(out, h.lateness);
+  return out;
+}
+
+bool decode(std::string_view in, std::int64_t start, Hour& h) {
+  if (in.empty() || in[0] != summary_version) return false;
+  std::size_t at = 1;
+  auto get = [&](std::int64_t& v) {
+    if (at + sizeof v > in.size()) return false;
+    std::memcpy(&v, in.data() + at, sizeof v);
+    at += sizeof v;
+    return true;
+  };
+  auto get_all = [&](std::vector<std::int64_t>& v) {
+    std::int64_t n = 0;
+    if (!get(n) || n < 0 || at + static_cast<std::size_t>(n) * sizeof(std::int64_t) > in.size()) return false;
+    v.resize(static_cast<std::size_t>(n));
+    std::memcpy(v.data(), in.data() + at, v.size() * sizeof(std::int64_t));
+    at += v.size() * sizeof(std::int64_t);
+    return true;
+  };
+  h.start = start;
+  auto& c = h.counts;
+  for (auto* v : {&c.runs, &c.succeeded, &c.failed, &c.timed_out, &c.skipped, &c.lost, &c.cancelled, &c.unfinished,
+                  &h.last_success, &h.last_failure}) {
+    if (!get(*v)) return false;
+  }
+  return get_all(h.failures) && get_all(h.durations) && get_all(h.lateness) && at == in.size();
+}
+
+// Appends the hours of samples (in fire-time order) to `out`, one per UTC hour.
+void split_hours(const std::vector<RunSample>& samples, std::vector<Hour>& out) {
+  std::size_t i = 0;
+  while (i < samples.size()) {
+    const auto start = floor_to(samples[i].scheduled_ms, hour_ms);
+    std::size_t j = i;
+    while (j < samples.size() && samples[j].scheduled_ms < start + hour_ms) ++j;
+    out.push_back(summarize(samples.data() + i, samples.data() + j, start));
+    i = j;
+  }
+}
+
+struct ToSave {
+  std::int64_t hour, generation;
+  std::string summary;
+};
+
+// The hours of a deployment's runs in the window: whole hours from their stored summaries
+// where those are current, everything else from the runs, read at one moment. Summaries of
+// finished hours read from the runs are stored for the next time.
+Result<std::vector<Hour>> load_hours(Store& store, std::int64_t deployment, Timestamp since, Timestamp until,
+                                     Timestamp now) {
+  std::vector<Hour> hours;
+  std::vector<ToSave> to_save;
+  const auto from = since.time_since_epoch().count(), to = until.time_since_epoch().count();
+  const auto whole_from = ceil_to(from, hour_ms), whole_to = floor_to(to, hour_ms);
+  std::vector<RunSample> samples;
+  auto raw = [&](std::int64_t a, std::int64_t b) -> Result<void> {
+    samples.clear();
+    if (auto r = store.run_samples(deployment, Timestamp(milliseconds(a)), Timestamp(milliseconds(b)), samples); !r) return r;
+    split_hours(samples, hours);
+    return {};
+  };
+  auto body = [&]() -> Result<void> {
+    if (whole_from >= whole_to) return raw(from, to);
+    if (from < whole_from) {
+      if (auto r = raw(from, whole_from); !r) return r;
+    }
+    auto rows = store.run_hours(deployment, Timestamp(milliseconds(whole_from)), Timestamp(milliseconds(whole_to)));
+    if (!rows) return std::unexpected(rows.error());
+    for (const auto& row : *rows) {
+      const auto start = row.hour.time_since_epoch().count();
+      Hour h;
+      if (row.summary && decode(*row.summary, start, h)) {
+        if (h.counts.runs + h.counts.unfinished > 0) hours.push_back(std::move(h));
+        continue;
+      }
+      const auto before = hours.size();
+      if (auto r = raw(start, start + hour_ms); !r) return r;
+      const bool done = hours.size() == before || hours.back().counts.unfinished == 0;
+      if (done && start + hour_ms <= now.time_since_epoch().count()) {
+        to_save.push_back({start, row.generation, hours.size() == before ? encode(Hour{}) : encode(hours.back())});
+      }
+    }
+    if (whole_to < to) return raw(whole_to, to);
+    return {};
+  };
+  if (auto r = store.read_consistently(body); !r) return std::unexpected(r.error());
+  // A cache: when it cannot be written (a read-only store, a busy writer), the figures
+  // are the same, only the next time is slower.
+  for (const auto& s : to_save) store.save_hour_summary(deployment, Timestamp(milliseconds(s.hour)), s.generation, s.summary);
+  return hours;
+}
+
+DeploymentStats deployment_stats(Store& store, const DeploymentRecord& d, const StatsQuery& query,
+                                 const std::vector<Hour>& hours) {
+  DeploymentStats out;
+  out.deployment = d;
+  const std::int64_t step = query.by == StatsPeriod::hour ? hour_ms : 24 * hour_ms;
+  const std::int64_t first = floor_to(query.since.time_since_epoch().count(), step);
+  const std::int64_t until = query.until.time_since_epoch().count();
+  for (std::int64_t t = first; t < until; t += step) {
+    out.periods.push_back(PeriodStats{Timestamp(milliseconds(t)), {}, {}, {}});
+  }
+  std::size_t total_durations = 0, total_lateness = 0;
+  for (const auto& h : hours) {
+    total_durations += h.durations.size();
+    total_lateness += h.lateness.size();
+  }
+  std::vector<std::int64_t> durations, lateness, period_durations, period_lateness;
+  durations.reserve(total_durations);
+  lateness.reserve(total_lateness);
+  std::int64_t last_success = 0, last_failure = 0;
+  std::vector<std::int64_t> failures;
+  auto add_counts = [](OutcomeCounts& into, const OutcomeCounts& c) {
+    into.runs += c.runs;
+    into.succeeded += c.succeeded;
+    into.failed += c.failed;
+    into.timed_out += c.timed_out;
+    into.skipped += c.skipped;
+    into.lost += c.lost;
+    into.cancelled += c.cancelled;
+    into.unfinished += c.unfinished;
+  };
+  std::size_t i = 0;
+  for (std::size_t p = 0; p < out.periods.size(); ++p) {
+    auto& period = out.periods[p];
+    const auto end = period.start.time_since_epoch().count() + step;
+    period_durations.clear();
+    period_lateness.clear();
+    for (; i < hours.size() && hours[i].start < end; ++i) {
+      const auto& h = hours[i];
+      add_counts(period.counts, h.counts);
+      period_durations.insert(period_durations.end(), h.durations.begin(), h.durations.end());
+      period_lateness.insert(period_lateness.end(), h.lateness.begin(), h.lateness.end());
+      durations.insert(durations.end(), h.durations.begin(), h.durations.end());
+      lateness.insert(lateness.end(), h.lateness.begin(), h.lateness.end());
+      last_success = std::max(last_success, h.last_success);
+      last_failure = std::max(last_failure, h.last_failure);
+      failures.insert(failures.end(), h.failures.begin(), h.failures.end());
+    }
+    add_counts(out.counts, period.counts);
+    period.duration = percentiles(period_durations);
+    period.lateness = percentiles(period_lateness);
+  }
+
+  const auto keep = std::min(durations.size(), query.recent_durations);
+  out.recent_durations.assign(durations.end() - static_cast<std::ptrdiff_t>(keep), durations.end());
+  out.duration = percentiles(durations);
+  out.lateness = percentiles(lateness);
+
+  auto fetch = [&](std::int64_t id) -> std::optional<RunRecord> {
+    if (id == 0) return std::nullopt;
+    auto run = store.get_run(id);
+    if (!run) return std::nullopt;
+    return *run;
+  };
+  out.last_success = fetch(last_success);
+  out.last_failure = fetch(last_failure);
+  std::sort(failures.begin(), failures.end(), std::greater<>());
+  for (std::size_t k = 0; k < failures.size() && k < std::min(query.recent_failures, kept_failures); ++k) {
+    if (auto run = fetch(failures[k])) out.recent_failures.push_back(std::move(*run));
+  }
+  return out;
+}
+
+}  // namespace
+
+Result<StatsReport> compute_stats(Store& store, const StatsQuery& query) {
+  StatsReport report;
+  report.since = query.since;
+  report.until = query.until;
+  report.by = query.by;
+  auto deployments = store.list_deployments(query.include_removed);
+  if (!deployments) return std::unexpected(deployments.error());
+  auto environments = store.list_environments();
+  if (!environments) return std::unexpected(environments.error());
+  std::map<std::string, int> position;
+  for (const auto& e : *environments) {
+    position[e.name] = e.position;
+    report.environments.push_back(e.name);
+  }
+  std::stable_sort(deployments->begin(), deployments->end(), [&](const auto& a, const auto& b) {
+    if (a.task != b.task) return a.task < b.task;
+    return position[a.env] < position[b.env];
+  });
+  std::vector<DeploymentRecord> chosen;
+  for (const auto& d : *deployments) {
+    if (!query.task.empty() && d.task != query.task) continue;
+    if (!query.env.empty() && d.env != query.env) continue;
+    chosen.push_back(d);
+  }
+  for (const auto& d : chosen) {
+    auto hours = load_hours(store, d.id, query.since, query.until, query.now);
+    if (!hours) return std::unexpected(hours.error());
+    report.deployments.push_back(deployment_stats(store, d, query, *hours));
+  }
+  return report;
+}
+
+Result<RecentHealth> recent_health(Store& store, std::int64_t deployment_id, Timestamp since, Timestamp until,
+                                   std::size_t outcomes) {
+  RecentHealth health;
+  auto hours = load_hours(store, deployment_id, since, until, until);
+  if (!hours) return std::unexpected(hours.error());
+  for (const auto& h : *hours) {
+    auto& c = health.counts;
+    c.runs += h.counts.runs;
+    c.succeeded += h.counts.succeeded;
+    c.failed += h.counts.failed;
+    c.timed_out += h.counts.timed_out;
+    c.skipped += h.counts.skipped;
+    c.lost += h.counts.lost;
+    c.cancelled += h.counts.cancelled;
+    c.unfinished += h.counts.unfinished;
+  }
+  auto recent = store.recent_runs(deployment_id, outcomes);
+  if (!recent) return std::unexpected(recent.error());
+  for (auto it = recent->rbegin(); it != recent->rend(); ++it) health.outcomes.push_back(it->outcome);
+  return health;
+}
+
+}  // namespace task
