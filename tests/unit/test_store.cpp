@@ -31,7 +31,7 @@ TEST_CASE("a new store is created private, in WAL mode, at the latest schema") {
   StateDir state;
   auto store = task::Store::open(state.path);
   REQUIRE(store.has_value());
-  CHECK(store->schema_version() == 2);
+  CHECK(store->schema_version() == 3);
   struct stat st{};
   REQUIRE(stat(state.path.c_str(), &st) == 0);
   CHECK((st.st_mode & 0777) == 0700);

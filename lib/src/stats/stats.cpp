@@ -120,7 +120,7 @@ constexpr char summary_version = 1;
 void put(std::string& out, std::int64_t v) { out.append(reinterpret_cast<const char*>(&v), sizeof v); }
 void put(std::string& out, const std::vector<std::int64_t>& v) {
   put(out, static_cast<std::int64_t>(v.size()));
-  out.append(reinterpret_cast<const char*>(v.data()), v.size() * sizeof(std::int64_t));
+  if (!v.empty()) out.append(reinterpret_cast<const char*>(v.data()), v.size() * sizeof(std::int64_t));
 }
 
 std::string encode(const Hour& h) {
@@ -150,7 +150,7 @@ bool decode(std::string_view in, std::int64_t start, Hour& h) {
     std::int64_t n = 0;
     if (!get(n) || n < 0 || at + static_cast<std::size_t>(n) * sizeof(std::int64_t) > in.size()) return false;
     v.resize(static_cast<std::size_t>(n));
-    std::memcpy(v.data(), in.data() + at, v.size() * sizeof(std::int64_t));
+    if (!v.empty()) std::memcpy(v.data(), in.data() + at, v.size() * sizeof(std::int64_t));
     at += v.size() * sizeof(std::int64_t);
     return true;
   };
