@@ -280,7 +280,8 @@ void run_worker(const WorkerContext& context, Worker& worker, RunRecord run, con
                       format_rfc3339(std::chrono::floor<std::chrono::seconds>(retry.scheduled_at))));
     }
   }
-  store.prune_runs(run.deployment_id, policy.keep_succeeded, policy.keep_failed);
+  // Logs to the history limits; records (for `task stats`) for 90 days.
+  store.prune_runs(run.deployment_id, policy.keep_succeeded, policy.keep_failed, now_ms() - std::chrono::hours(24 * 90));
 }
 
 }  // namespace task
