@@ -116,10 +116,8 @@ std::string run_line(Context& ctx, const task::RunRecord& r) {
 void render_text(Context& ctx, const task::StatsReport& report, std::string& out) {
   const bool fancy = ctx.out.color();
   const auto width = terminal_width(ctx.env);
-  const auto days = std::chrono::duration_cast<std::chrono::hours>(report.until - report.since).count();
   out += ctx.out.paint(Style::muted, fmt::format("{} to {}, by {} (UTC)\n", rfc3339(report.since), rfc3339(report.until),
                                                  task::to_string(report.by)));
-  (void)days;
   if (report.deployments.empty()) {
     out += "no deployments to show: `task deploy --interval SCHEDULE` in a task project makes one\n";
     return;

@@ -37,6 +37,7 @@ struct OutcomeCounts {
   std::optional<double> success_rate() const;
   std::optional<double> failure_rate() const;
   void add(RunOutcome outcome);
+  OutcomeCounts& operator+=(const OutcomeCounts& other);
 };
 
 // In milliseconds; the figures mean something only when count > 0.

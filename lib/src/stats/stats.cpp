@@ -33,6 +33,18 @@ void OutcomeCounts::add(RunOutcome outcome) {
   ++runs;
 }
 
+OutcomeCounts& OutcomeCounts::operator+=(const OutcomeCounts& c) {
+  runs += c.runs;
+  succeeded += c.succeeded;
+  failed += c.failed;
+  timed_out += c.timed_out;
+  skipped += c.skipped;
+  lost += c.lost;
+  cancelled += c.cancelled;
+  unfinished += c.unfinished;
+  return *this;
+}
+
 Percentiles percentiles(std::vector<std::int64_t>& values) {
   Percentiles p;
   p.count = static_cast<std::int64_t>(values.size());
@@ -247,16 +259,7 @@ DeploymentStats deployment_stats(Store& store, const DeploymentRecord& d, const 
   lateness.reserve(total_lateness);
   std::int64_t last_success = 0, last_failure = 0;
   std::vector<std::int64_t> failures;
-  auto add_counts = [](OutcomeCounts& into, const OutcomeCounts& c) {
-    into.runs += c.runs;
-    into.succeeded += c.succeeded;
-    into.failed += c.failed;
-    into.timed_out += c.timed_out;
-    into.skipped += c.skipped;
-    into.lost += c.lost;
-    into.cancelled += c.cancelled;
-    into.unfinished += c.unfinished;
-  };
+
   std::size_t i = 0;
   for (std::size_t p = 0; p < out.periods.size(); ++p) {
     auto& period = out.periods[p];
@@ -265,7 +268,7 @@ DeploymentStats deployment_stats(Store& store, const DeploymentRecord& d, const 
     period_lateness.clear();
     for (; i < hours.size() && hours[i].start < end; ++i) {
       const auto& h = hours[i];
-      add_counts(period.counts, h.counts);
+      period.counts += h.counts;
       period_durations.insert(period_durations.end(), h.durations.begin(), h.durations.end());
       period_lateness.insert(period_lateness.end(), h.lateness.begin(), h.lateness.end());
       durations.insert(durations.end(), h.durations.begin(), h.durations.end());
@@ -274,7 +277,7 @@ DeploymentStats deployment_stats(Store& store, const DeploymentRecord& d, const 
       last_failure = std::max(last_failure, h.last_failure);
       failures.insert(failures.end(), h.failures.begin(), h.failures.end());
     }
-    add_counts(out.counts, period.counts);
+    out.counts += period.counts;
     period.duration = percentiles(period_durations);
     period.lateness = percentiles(period_lateness);
   }
@@ -338,17 +341,7 @@ Result<RecentHealth> recent_health(Store& store, std::int64_t deployment_id, Tim
   RecentHealth health;
   auto hours = load_hours(store, deployment_id, since, until, until);
   if (!hours) return std::unexpected(hours.error());
-  for (const auto& h : *hours) {
-    auto& c = health.counts;
-    c.runs += h.counts.runs;
-    c.succeeded += h.counts.succeeded;
-    c.failed += h.counts.failed;
-    c.timed_out += h.counts.timed_out;
-    c.skipped += h.counts.skipped;
-    c.lost += h.counts.lost;
-    c.cancelled += h.counts.cancelled;
-    c.unfinished += h.counts.unfinished;
-  }
+  for (const auto& h : *hours) health.counts += h.counts;
   auto recent = store.recent_runs(deployment_id, outcomes);
   if (!recent) return std::unexpected(recent.error());
   for (auto it = recent->rbegin(); it != recent->rend(); ++it) health.outcomes.push_back(it->outcome);
