@@ -285,7 +285,12 @@ void add_deploy_commands(Commands& commands) {
           "is none), or the build or image given, to the environment (default: the first) as a new numbered "
           "revision holding the image id, the schedule and time zone, and task.yaml's run policy. The schedule is "
           "checked before anything is built or written. On the local platform the agent starts in the "
-          "background when it is not running, and picks the change up at once.",
+          "background when it is not running, and picks the change up at once. With `run.on_failure.webhook` in "
+          "task.yaml, the agent posts a JSON message to that URL when a run fails, times out or is lost on its "
+          "last attempt, and when a run succeeds after such a notice: task, environment, run id, outcome, exit "
+          "code, the last 20 lines of the log with secrets masked, and the `task logs --run` command for the "
+          "rest. A delivery that fails is tried again up to 6 times (2s, 6s, 18s, 54s and 162s apart), except "
+          "when the endpoint answers 4xx; each attempt is in `task logs --events`.",
       .flags = {{"--interval", "SCHEDULE", "When to run: cron (5 or 6 fields), @hourly, @every 30s …", &o->interval},
                 {"--timezone", "TZ", "IANA time zone of the schedule (default UTC)", &o->timezone},
                 {"--env", "ENV", "The environment (default: the first, development)", &o->env},

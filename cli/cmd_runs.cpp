@@ -383,7 +383,7 @@ void add_runs_commands(Commands& commands) {
                 {"-f,--follow", "", "Follow new output and new runs until Ctrl-C", &logs->follow},
                 {"--since", "DURATION", "Only lines from the last DURATION (e.g. 10m)", &logs->since},
                 {"--tail", "N", "Only the last N lines", &logs->tail},
-                {"--events", "", "The deployment event log instead: deploys, suspends, missed runs", &logs->events}},
+                {"--events", "", "The deployment event log instead: deploys, suspends, missed runs, failure notices", &logs->events}},
       .examples = {{"task logs", "the latest run's output"},
                    {"task logs -f", "follow every run as it happens"},
                    {"task logs --run 12 --tail 20", ""},

@@ -246,7 +246,7 @@ complete -c task -n '__task_at \'logs\'' -l build -r -f -d 'The build whose log 
 complete -c task -n '__task_at \'logs\'' -s f -l follow -d 'Follow new output and new runs until Ctrl-C'
 complete -c task -n '__task_at \'logs\'' -l since -r -f -d 'Only lines from the last DURATION (e.g. 10m)'
 complete -c task -n '__task_at \'logs\'' -l tail -r -f -d 'Only the last N lines'
-complete -c task -n '__task_at \'logs\'' -l events -d 'The deployment event log instead: deploys, suspends, missed runs'
+complete -c task -n '__task_at \'logs\'' -l events -d 'The deployment event log instead: deploys, suspends, missed runs, failure notices'
 complete -c task -n '__task_at \'promote\'' -l from -r -f -d 'Where the image runs now (default: the first environment)'
 complete -c task -n '__task_at \'promote\'' -l to -r -f -d 'Where it goes (default: the next environment)'
 complete -c task -n '__task_at \'promote\'' -l interval -r -f -d 'Another schedule in the target'

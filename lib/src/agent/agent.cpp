@@ -23,6 +23,7 @@
 #include <fmt/format.h>
 
 #include "agent/agent_impl.hpp"
+#include "agent/notify.hpp"
 #include "agent/worker.hpp"
 #include "task/docker.hpp"
 #include "task/schedule.hpp"
@@ -72,6 +73,8 @@ class Agent {
     context_.endpoint = *endpoint;
     context_.stopping = &stopping_;
     context_.log = options_.log;
+    notices_.emplace(options_.state_dir, options_.log);
+    context_.notice_queued = [this] { notices_->wake(); };
     started_ = now_ms();
     say(fmt::format("agent started (pid {}) for {}", ::getpid(), options_.state_dir.string()));
     store_->add_event("", "", "agent", fmt::format("agent started (pid {})", ::getpid()), started_);
@@ -108,6 +111,7 @@ class Agent {
       if (worker->thread.joinable()) worker->thread.join();
     }
     stop_writer();
+    notices_.reset();
     store_->add_event("", "", "agent", fmt::format("agent stopped (pid {})", ::getpid()), now_ms());
     return {};
   }
@@ -623,6 +627,7 @@ class Agent {
   AgentOptions options_;
   std::optional<Store> store_;
   WorkerContext context_;
+  std::optional<NoticeSender> notices_;  // after context_: gone before the workers' context
   std::atomic<bool> stopping_{false};
   std::map<std::int64_t, std::unique_ptr<Worker>> workers_;
   std::map<std::int64_t, Worker*> prepared_;  // deployment id → its run waiting for its fire time

@@ -9,6 +9,7 @@
 
 #include <fmt/format.h>
 
+#include "agent/notify.hpp"
 #include "task/agent.hpp"
 #include "task/schedule.hpp"
 
@@ -47,14 +48,19 @@ class RunLog {
     std::sort(secrets_.begin(), secrets_.end(), [](const auto& a, const auto& b) { return a.size() > b.size(); });
   }
 
-  void line(const std::string& timestamp, std::string_view stream, std::string_view raw) {
-    if (fd_ < 0) return;
+  std::string masked(std::string_view raw) const {
     std::string text(raw);
     for (const auto& secret : secrets_) {
       for (auto at = text.find(secret); at != std::string::npos; at = text.find(secret, at + 4)) {
         text.replace(at, secret.size(), "****");
       }
     }
+    return text;
+  }
+
+  void line(const std::string& timestamp, std::string_view stream, std::string_view raw) {
+    if (fd_ < 0) return;
+    const std::string text = masked(raw);
     std::string out = fmt::format("{} {} {}\n", timestamp.empty() ? rfc3339_nanos(std::chrono::system_clock::now()) : timestamp,
                                   stream, text);
     for (std::size_t at = 0; at < out.size();) {
@@ -114,13 +120,27 @@ void run_worker(const WorkerContext& context, Worker& worker, RunRecord run, con
   Store& store = *opened;
   RunLog log(run.log_path);
   log.mask(revision.config);
+  const auto& policy = revision.policy;
   auto finish = [&](RunOutcome outcome, std::optional<int> exit_code, const std::string& error) {
-    if (auto r = store.finish_run(run.id, outcome, exit_code, error, now_ms()); !r) {
+    const auto finished_at = now_ms();
+    // The failure notice, when the task asks for one, is queued with the outcome: one
+    // transaction, so a notice is never lost nor sent for an outcome not stored.
+    std::optional<NewNotice> notice;
+    if (!policy.failure_webhook.empty()) {
+      if (auto kind = notice_kind(outcome, run.attempt, policy.retries)) {
+        auto tail = run_log_tail(run.log_path, 20);
+        for (auto& line : tail) line.text = log.masked(line.text);
+        notice = NewNotice{*kind, policy.failure_webhook,
+                           notice_payload(*kind, run, outcome, exit_code, log.masked(error), finished_at, tail)};
+      }
+    }
+    if (auto r = store.finish_run(run.id, outcome, exit_code, error, finished_at, notice ? &*notice : nullptr); !r) {
       say("cannot record the outcome: " + r.error().message);
+    } else if (notice && context.notice_queued) {
+      context.notice_queued();
     }
     say(fmt::format("{}{}", to_string(outcome), exit_code ? fmt::format(" (exit code {})", *exit_code) : std::string{}));
   };
-  const auto& policy = revision.policy;
 
   auto docker = DockerClient::connect(context.endpoint);
   if (!docker) {

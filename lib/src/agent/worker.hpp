@@ -17,6 +17,7 @@ struct WorkerContext {
   DockerEndpoint endpoint;
   const std::atomic<bool>* stopping = nullptr;  // the agent stops: leave the container running
   std::function<void(std::string_view)> log;
+  std::function<void()> notice_queued;  // wakes the notice sender
 };
 
 struct Worker {
