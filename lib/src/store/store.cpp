@@ -138,7 +138,10 @@ Result<Store> Store::open(const fs::path& state_dir) {
   if (rc != SQLITE_OK) return std::unexpected(sqlite::error_of(raw, fmt::format("cannot open {}", path.string())));
   ::chmod(path.c_str(), 0600);
   sqlite3_busy_timeout(raw, 10000);
-  for (const char* pragma : {"PRAGMA journal_mode = WAL", "PRAGMA synchronous = NORMAL", "PRAGMA foreign_keys = ON"}) {
+  for (const char* pragma : {"PRAGMA journal_mode = WAL", "PRAGMA synchronous = NORMAL", "PRAGMA foreign_keys = ON",
+                             // Statement journals (every write inside a transaction has one) and
+                             // sorts stay in memory rather than in temporary files.
+                             "PRAGMA temp_store = MEMORY"}) {
     if (auto r = sqlite::exec(raw, pragma); !r) return std::unexpected(r.error());
   }
   if (auto r = impl->migrate(); !r) return std::unexpected(r.error());
