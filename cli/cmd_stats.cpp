@@ -179,7 +179,8 @@ task::Result<task::StatsQuery> make_query(Context& ctx, const StatsFlags& o) {
   } else if (auto t = task::parse_rfc3339(o.since)) {
     q.since = std::chrono::time_point_cast<std::chrono::milliseconds>(*t);
     if (q.since >= q.until) {
-      return task::fail(task::Errc::usage, fmt::format("--since {} is not in the past", o.since));
+      return task::fail(task::Errc::usage, fmt::format("--since {} is not in the past", o.since),
+                        "give a time before now, or a duration back from now such as --since 7d");
     }
   } else {
     return task::fail(task::Errc::usage, fmt::format("--since `{}` is neither a duration nor a time", o.since),

@@ -65,6 +65,25 @@ expect_contains "text: empty" "$text" "no runs in this window"
 status=$(t status --no-color)
 expect_contains "status: sparkline" "$status" "++++x++++t-"
 
+# Bad input: each a usage error (exit 2) or not found (exit 4) that says what to do.
+bad() {  # bad WHAT EXPECTED_RC NEEDLE ARGS...
+  local what=$1 want=$2 needle=$3 out rc
+  shift 3
+  out=$(t "$@" 2>&1)
+  rc=$?
+  expect_eq "$what: exit code" "$rc" "$want"
+  expect_contains "$what: message" "$out" "$needle"
+  expect_contains "$what: hint" "$out" "hint:"
+}
+bad "since not a duration" 2 "--since \`bogus\` is neither a duration nor a time" stats --all --since bogus
+bad "since zero" 2 "neither a duration nor a time" stats --all --since 0d
+bad "since negative" 2 "neither a duration nor a time" stats --all --since -3d
+bad "since in the future" 2 "is not in the past" stats --all --since 2999-01-01T00:00:00Z
+bad "too many periods" 2 "makes more than 5000 periods" stats --all --since 400d --by hour
+bad "unknown period" 2 "week not in {hour,day}" stats --all --by week
+bad "unknown task" 4 "nope has no deployments" stats --task nope
+bad "report not writable" 6 "cannot write $home/missing/r.html" stats --all --html "$home/missing/r.html"
+
 # The HTML report, in a real browser.
 t stats --all --since 7d --html "$home/report.html" >/dev/null
 html=$(cat "$home/report.html")
