@@ -273,7 +273,10 @@ void add_stats_commands(Commands& commands) {
           "On a terminal a chart shows the runs per period, split by outcome, and a sparkline the newest durations; "
           "elsewhere, or with --no-color, the same in plain ASCII. --html writes a self-contained report (no network, "
           "no scripts) with SVG charts per environment and task.\n\n"
-          "Run records outlive their logs (run.history in task.yaml limits logs only) and are kept for 90 days.",
+          "Run records outlive their logs (run.history in task.yaml limits logs only) and are kept for 90 days. "
+          "The figures of each UTC hour whose runs are all done are summarized once and kept (the agent does it "
+          "after each hour ends; a summary is dropped when a run of its hour changes), so a window of a million "
+          "runs is read in milliseconds.",
       .flags = {{"--since", "DURATION|TIME", "The window: since this long ago, or this RFC 3339 time (default 7d)", &o->since},
                 {"--by", "PERIOD", "Periods of the chart: hour or day (default: hour up to 2 days, else day)", &o->by,
                  {"hour", "day"}, Complete::choices},

@@ -28,6 +28,7 @@ set(TASK_LIB_SOURCES
   lib/src/agent/control.cpp
   lib/src/agent/worker.cpp
   lib/src/agent/notify.cpp
+  lib/src/agent/summaries.cpp
   lib/src/stats/stats.cpp
   lib/src/stats/html.cpp
   ${TASK_SCHEDULE_SOURCES}

@@ -27,6 +27,7 @@ test_pkgs=(
   bash-completion zsh fish   # real shell completion tests
   clang libclang-rt-14-dev   # libFuzzer
   python3 curl hyperfine jq man-db
+  sqlite3                    # tests and benchmarks read and alter stores directly
   docker-registry            # a real registry for `task build --push`
   chromium                   # renders the HTML report of `task stats` in tests
 )

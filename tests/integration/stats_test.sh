@@ -54,6 +54,8 @@ for pass in cold warm; do  # the second reads the hour summaries the first store
   prod=$(jq -c '.deployments[] | select(.env == "production")' <<<"$json")
   expect_eq "$pass empty deployment" "$(jq -c '[.runs, .success_rate, .duration_ms.p50]' <<<"$prod")" "[0,null,null]"
 done
+figures='[.deployments[] | {task, env, runs, succeeded, failed, timed_out, skipped, lost, success_rate, duration_ms, lateness_ms, periods, recent_failures: [.recent_failures[].id]}]'
+first=$(jq -c "$figures" <<<"$json")
 byhour=$(t stats --all --since 7d --by hour -o json | jq -c '[.deployments[0].periods[] | select(.runs > 0) | .runs] | length')
 expect_eq "by hour: one period a run" "$byhour" "11"
 
@@ -64,6 +66,19 @@ expect_contains "text: failure pointer" "$text" "task logs --run 10"
 expect_contains "text: empty" "$text" "no runs in this window"
 status=$(t status --no-color)
 expect_contains "status: sparkline" "$status" "++++x++++t-"
+
+# The agent stores the summaries of finished hours by itself (here of suspended
+# deployments: it starts no runs); the figures read from them are the same.
+sqlite3 "$home/task.db" "UPDATE deployments SET state = 'suspended'; UPDATE run_hours SET summary = NULL, summary_generation = 0"
+t agent start >/dev/null
+for _ in $(seq 1 100); do  # ten seconds at most
+  grep -q "stats: looked at" "$home/agent.log" 2>/dev/null && break
+  sleep 0.1
+done
+t agent stop >/dev/null
+expect_contains "agent: summaries stored" "$(cat "$home/agent.log")" "stats: looked at 11 hour(s) of runs and stored their summaries"
+expect_eq "agent: no hour left stale" "$(sqlite3 "$home/task.db" "SELECT count(*) FROM run_hours WHERE summary_generation != generation")" "0"
+expect_eq "agent: the same figures" "$(t stats --all --since 7d -o json | jq -c "$figures")" "$first"
 
 # Bad input: each a usage error (exit 2) or not found (exit 4) that says what to do.
 bad() {  # bad WHAT EXPECTED_RC NEEDLE ARGS...

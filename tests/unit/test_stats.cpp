@@ -369,3 +369,61 @@ TEST_CASE("a million runs: every figure exact, from the runs and from the summar
   check_deployment(report.deployments[0], rows, 1, since, until, day);
   CHECK(report.deployments[0].counts.failed == 100'000 + 1);
 }
+
+TEST_CASE("finished hours summarized ahead of task stats; an hour with a run still going waits") {
+  StateDir state;
+  auto store = task::Store::open(state.path);
+  REQUIRE(store.has_value());
+  const auto d = deploy(*store, "ahead");
+  // Hours 0, 1 and 3 finished; hour 2 has a run still going; hour 5 is the current hour.
+  std::vector<Row> rows = {
+      {base + 10, base + 11, base + 111, "succeeded", 0},
+      {base + hour + 10, base + hour + 12, base + hour + 212, "failed", 1},
+      {base + 2 * hour, base + 2 * hour + 5, std::nullopt, "running", std::nullopt},
+      {base + 3 * hour + 10, base + 3 * hour + 13, base + 3 * hour + 313, "succeeded", 0},
+      {base + 5 * hour + 10, base + 5 * hour + 14, base + 5 * hour + 414, "succeeded", 0},
+  };
+  insert(state.path, d, rows);
+  const auto now = ms(base + 5 * hour + 20 * 60'000);
+  auto stale = store->stale_hours(d, ms(base + 5 * hour));
+  REQUIRE(stale.has_value());
+  CHECK(*stale == std::vector<task::Timestamp>{ms(base + 3 * hour), ms(base + 2 * hour), ms(base + hour), ms(base)});
+
+  auto looked = task::summarize_finished_hours(*store, d, now);
+  REQUIRE(looked.has_value());
+  CHECK(*looked == 4);
+  stale = store->stale_hours(d, ms(base + 6 * hour));
+  REQUIRE(stale.has_value());
+  CHECK(*stale == std::vector<task::Timestamp>{ms(base + 5 * hour), ms(base + 2 * hour)});
+  auto hours = store->run_hours(d, ms(base), ms(base + 4 * hour));
+  REQUIRE(hours.has_value());
+  REQUIRE(hours->size() == 4);
+  CHECK((*hours)[0].summary.has_value());
+  CHECK((*hours)[1].summary.has_value());
+  CHECK_FALSE((*hours)[2].summary.has_value());
+  CHECK((*hours)[3].summary.has_value());
+
+  // A stopped summarizer stores nothing more.
+  sqlite3* db = nullptr;
+  REQUIRE(sqlite3_open((state.path / "task.db").c_str(), &db) == SQLITE_OK);
+  REQUIRE(sqlite3_exec(db, "UPDATE runs SET outcome = 'lost', finished_at = NULL, exit_code = NULL WHERE id = 3",
+                       nullptr, nullptr, nullptr) == SQLITE_OK);
+  sqlite3_close(db);
+  rows[2].outcome = "lost";
+  looked = task::summarize_finished_hours(*store, d, now, [] { return true; });
+  REQUIRE(looked.has_value());
+  CHECK(*looked == 0);
+  looked = task::summarize_finished_hours(*store, d, now);
+  REQUIRE(looked.has_value());
+  CHECK(*looked == 1);
+  stale = store->stale_hours(d, ms(base + 5 * hour));
+  REQUIRE(stale.has_value());
+  CHECK(stale->empty());
+
+  // The figures from the summaries are those of the runs.
+  auto report = stats(*store, base, base + 6 * hour, task::StatsPeriod::hour);
+  REQUIRE(report.deployments.size() == 1);
+  check_deployment(report.deployments[0], rows, 1, base, base + 6 * hour, hour);
+  CHECK(report.deployments[0].counts.lost == 1);
+  CHECK(report.deployments[0].counts.unfinished == 0);
+}

@@ -14,9 +14,12 @@
 //   fire time (trigger schedule or catch-up).
 // - Percentiles are by nearest rank: pN is the value at rank ceil(N/100 * count) in order.
 // Whole hours whose runs are all done are read from summaries the store keeps (and drops
-// when a run of that hour changes), so a million runs take milliseconds, not a scan.
+// when a run of that hour changes), so a million runs take milliseconds, not a scan. The
+// agent stores them after each hour ends (summarize_finished_hours); `task stats` stores
+// those it had to read from the runs.
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -83,6 +86,13 @@ struct StatsReport {
 };
 
 Result<StatsReport> compute_stats(Store& store, const StatsQuery& query);
+
+// Summarizes the finished hours (before the hour of `now`) of one deployment whose
+// summary is missing or out of date, newest first, so that `task stats` finds them ready;
+// stops early when `stop` says so. Returns how many stale hours it looked at (hours with
+// a run still going stay stale). The agent calls it in the background.
+Result<std::size_t> summarize_finished_hours(Store& store, std::int64_t deployment_id, Timestamp now,
+                                             const std::function<bool()>& stop = {});
 
 // The success and failure counts of one deployment since `since`, and its newest finished
 // runs' outcomes (oldest first): what `task status` shows.

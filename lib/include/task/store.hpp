@@ -282,6 +282,8 @@ class Store {
   Result<void> run_samples(std::int64_t deployment_id, Timestamp since, Timestamp until, std::vector<RunSample>& out);
   // The hours in [from, to) that have (or had) runs, oldest first.
   Result<std::vector<HourRecord>> run_hours(std::int64_t deployment_id, Timestamp from, Timestamp to);
+  // The hours before `before` whose summary is missing or out of date, newest first.
+  Result<std::vector<Timestamp>> stale_hours(std::int64_t deployment_id, Timestamp before);
   // Keeps `summary` for the hour unless its runs changed since `generation`.
   Result<void> save_hour_summary(std::int64_t deployment_id, Timestamp hour, std::int64_t generation,
                                  std::string_view summary);

@@ -24,6 +24,7 @@
 
 #include "agent/agent_impl.hpp"
 #include "agent/notify.hpp"
+#include "agent/summaries.hpp"
 #include "agent/worker.hpp"
 #include "task/docker.hpp"
 #include "task/schedule.hpp"
@@ -75,6 +76,7 @@ class Agent {
     context_.log = options_.log;
     notices_.emplace(options_.state_dir, options_.log);
     context_.notice_queued = [this] { notices_->wake(); };
+    summaries_.emplace(options_.state_dir, options_.log);
     started_ = now_ms();
     say(fmt::format("agent started (pid {}) for {}", ::getpid(), options_.state_dir.string()));
     store_->add_event("", "", "agent", fmt::format("agent started (pid {})", ::getpid()), started_);
@@ -112,6 +114,7 @@ class Agent {
     }
     stop_writer();
     notices_.reset();
+    summaries_.reset();
     store_->add_event("", "", "agent", fmt::format("agent stopped (pid {})", ::getpid()), now_ms());
     return {};
   }
@@ -628,6 +631,7 @@ class Agent {
   std::optional<Store> store_;
   WorkerContext context_;
   std::optional<NoticeSender> notices_;  // after context_: gone before the workers' context
+  std::optional<HourSummarizer> summaries_;
   std::atomic<bool> stopping_{false};
   std::map<std::int64_t, std::unique_ptr<Worker>> workers_;
   std::map<std::int64_t, Worker*> prepared_;  // deployment id → its run waiting for its fire time

@@ -336,6 +336,24 @@ Result<StatsReport> compute_stats(Store& store, const StatsQuery& query) {
   return report;
 }
 
+Result<std::size_t> summarize_finished_hours(Store& store, std::int64_t deployment_id, Timestamp now,
+                                             const std::function<bool()>& stop) {
+  const auto before = floor_to(now.time_since_epoch().count(), hour_ms);
+  auto stale = store.stale_hours(deployment_id, Timestamp(milliseconds(before)));
+  if (!stale) return std::unexpected(stale.error());
+  // Consecutive stale hours (a day at most) are read in one go.
+  constexpr std::size_t batch = 24;
+  std::size_t i = 0;
+  while (i < stale->size() && !(stop && stop())) {
+    std::size_t j = i + 1;
+    while (j < stale->size() && j - i < batch && (*stale)[j] == (*stale)[j - 1] - milliseconds(hour_ms)) ++j;
+    const auto from = (*stale)[j - 1], to = (*stale)[i] + milliseconds(hour_ms);
+    if (auto r = load_hours(store, deployment_id, from, to, now); !r) return std::unexpected(r.error());
+    i = j;
+  }
+  return i;
+}
+
 Result<RecentHealth> recent_health(Store& store, std::int64_t deployment_id, Timestamp since, Timestamp until,
                                    std::size_t outcomes) {
   RecentHealth health;

@@ -704,6 +704,14 @@ Result<std::vector<HourRecord>> Store::run_hours(std::int64_t deployment_id, Tim
   });
 }
 
+Result<std::vector<Timestamp>> Store::stale_hours(std::int64_t deployment_id, Timestamp before) {
+  sqlite::Statement s(impl_->db.get(),
+                      "SELECT hour FROM run_hours WHERE deployment_id = ? AND hour < ?"
+                      " AND summary_generation != generation ORDER BY hour DESC");
+  s.bind(1, deployment_id).bind(2, millis(before));
+  return collect<Timestamp>(s, [](const sqlite::Statement& r) { return from_millis(r.integer(0)); });
+}
+
 Result<void> Store::save_hour_summary(std::int64_t deployment_id, Timestamp hour, std::int64_t generation,
                                       std::string_view summary) {
   sqlite::Statement s(impl_->db.get(),

@@ -1,0 +1,61 @@
+#include "agent/summaries.hpp"
+
+#include <fmt/format.h>
+
+#include "task/stats.hpp"
+#include "task/store.hpp"
+
+namespace task {
+
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+
+HourSummarizer::HourSummarizer(fs::path state_dir, std::function<void(std::string_view)> log)
+    : state_dir_(std::move(state_dir)), log_(std::move(log)), thread_([this] { loop(); }) {}
+
+HourSummarizer::~HourSummarizer() {
+  {
+    std::lock_guard lock(mutex_);
+    done_.store(true);
+  }
+  cv_.notify_one();
+  if (thread_.joinable()) thread_.join();
+}
+
+void HourSummarizer::loop() {
+  auto say = [&](std::string_view line) {
+    if (log_) log_(line);
+  };
+  auto store = Store::open(state_dir_);
+  if (!store) {
+    say("stats: cannot open the state store: " + store.error().message);
+    return;
+  }
+  const std::function<bool()> stop = [this] { return done_.load(); };
+  while (!done_.load()) {
+    const auto now =
+        std::chrono::time_point_cast<std::chrono::milliseconds>(std::chrono::system_clock::now());
+    std::size_t hours = 0;
+    if (auto deployments = store->list_deployments(true); deployments) {
+      for (const auto& d : *deployments) {
+        if (done_.load()) break;
+        if (auto n = summarize_finished_hours(*store, d.id, now, stop); n) {
+          hours += *n;
+        } else {
+          say(fmt::format("stats: cannot summarize the runs of {} in {}: {}", d.task, d.env,
+                          n.error().message));
+        }
+      }
+    } else {
+      say("stats: " + deployments.error().message);
+    }
+    if (hours > 0)
+      say(fmt::format("stats: looked at {} hour(s) of runs and stored their summaries", hours));
+    // Again just after the next hour ends; runs still going then are summarized an hour later.
+    const auto next_hour = std::chrono::floor<std::chrono::hours>(now) + 1h + 30s;
+    std::unique_lock lock(mutex_);
+    cv_.wait_until(lock, next_hour, [&] { return done_.load(); });
+  }
+}
+
+}  // namespace task
