@@ -40,6 +40,24 @@ run logs
 expect_contains "task logs defaults to the latest build" "$out" "build 1 of build-ok"
 expect_eq "the image runs" "$(docker run --rm --network none "$image_id" 2>&1 | grep -c build-ok)" 1
 
+# A rebuild of the same commit: every step cached, the very same image, whose label names
+# the build that made it. On another base image, the image is new and labelled as such.
+run build -o json
+expect_eq "rebuild: the very same image" "$(jq -r .image_id <<<"$out")" "$image_id"
+expect_eq "rebuild: a record of its own" "$(jq -r .id <<<"$out")" "$((build_id + 1))"
+expect_eq "rebuild: the label names the first build" \
+  "$(docker image inspect -f '{{index .Config.Labels "task.build"}}' "$image_id")" "$build_id"
+run logs --build "$((build_id + 1))"
+expect_contains "rebuild: its log says so" "$out" "every step was cached: the image is build $build_id's"
+printf 'FROM busybox:1.36\nLABEL variant=b\n' | docker build -q -t task/build-base:b - >/dev/null 2>&1
+run build -o json --build-arg BASE_IMAGE=task/build-base:b
+other=$(jq -r .image_id <<<"$out")
+other_build=$(jq -r .id <<<"$out")
+expect_eq "another base: a new image" "$([[ -n $other && $other != "$image_id" ]] && echo new)" new
+expect_eq "another base: labelled with its own build" \
+  "$(docker image inspect -f '{{index .Config.Labels "task.build"}} {{index .Config.Labels "variant"}}' "$other")" "$other_build b"
+expect_eq "another base: the tag follows" "$(docker image inspect -f '{{.Id}}' "task/build-ok:${commit:0:12}")" "$other"
+
 # A dirty tree gets a -dirty.N tag, counted per commit.
 echo "# change" >> README.md
 run build -o json

@@ -124,21 +124,49 @@ Result<BuildRecord> build_project(Store& store, DockerClient& docker, const Buil
   request.tag = record->image_ref;
   request.build_args = config->build.args;
   for (const auto& [k, v] : options.build_args) request.build_args[k] = v;
+  // task.build names the build that made the image. A rebuild of a commit whose earlier
+  // image still exists labels with that build's id: when every step comes from the cache,
+  // the label step does too, and the image is the very same one (the label step is a
+  // container commit, seconds on some storage drivers). Should the image differ after all,
+  // it is labelled again with this build's id.
+  std::string label_build = std::to_string(record->id);
+  std::string earlier_image;
+  if (!source->dirty && !options.no_cache) {
+    if (auto earlier = store.build_for_commit(config->name, source->commit.id); earlier && *earlier) {
+      if (auto info = docker.inspect_image((*earlier)->image_id); info && info->labels.count("task.build")) {
+        label_build = info->labels.at("task.build");
+        earlier_image = info->id;
+      }
+    }
+  }
   request.labels = {{"task.name", config->name},
                     {"task.commit", source->commit.id},
                     {"task.dirty", source->dirty ? "true" : "false"},
                     {"task.source", source_url.empty() ? record->project_dir : source_url},
-                    {"task.build", std::to_string(record->id)}};
+                    {"task.build", label_build}};
   request.no_cache = options.no_cache;
   request.platform = options.platform;
 
-  auto image = docker.build(
-      request,
-      [&](const BuildEvent& e) {
-        log_line(event_line(e));
-        observer.event(e);
-      },
-      observer.cancelled);
+  const auto on_event = [&](const BuildEvent& e) {
+    log_line(event_line(e));
+    observer.event(e);
+  };
+  auto image = docker.build(request, on_event, observer.cancelled);
+  if (image && !earlier_image.empty()) {
+    if (*image == earlier_image) {
+      log_line(fmt::format("every step was cached: the image is build {}'s, and its labels say so\n", label_build));
+    } else {
+      log_line(fmt::format("the image differs from build {}'s: labelling it as build {}\n", label_build, record->id));
+      ScratchDir relabel;
+      std::ofstream(relabel.path() / "Dockerfile")
+          << "FROM " << *image << "\nLABEL \"task.build\"=\"" << record->id << "\"\n";
+      BuildRequest again;
+      again.context_dir = relabel.path();
+      again.dockerfile = "Dockerfile";
+      again.tag = record->image_ref;
+      image = docker.build(again, on_event, observer.cancelled);
+    }
+  }
 
   auto finish = [&](BuildStatus status, const std::string& image_id, const std::string& error) -> Result<void> {
     if (!error.empty()) log_line(fmt::format("build {}: {}\n", to_string(status), error));
