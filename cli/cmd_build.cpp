@@ -186,7 +186,10 @@ void add_build_commands(Commands& commands) {
           "Sends the project's build context (honouring .dockerignore) to the Docker engine, streams the "
           "build log to standard error, and records the build: commit, image, outcome and the whole log, "
           "kept even when the build fails or is interrupted. Images are tagged task/NAME:COMMIT12, with "
-          "-dirty.N when the work tree has uncommitted changes.",
+          "-dirty.N when the work tree has uncommitted changes, and labelled task.name, task.commit, task.dirty, "
+          "task.source and task.build (the build that made the image). When every step of a rebuild of the same "
+          "commit comes from the engine's cache, the image is the very same one, and its task.build still names "
+          "the build that first made it.",
       .flags = {{"--no-cache", "", "Build every step again, ignoring the engine's cache", &o->no_cache},
                 {"--commit", "SHA", "Build this commit (a clean checkout) instead of the work tree", &o->commit},
                 {"--build-arg", "KEY=VALUE", "A build argument, over task.yaml's build.args; repeatable", &o->build_args},
