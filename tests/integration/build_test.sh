@@ -63,8 +63,13 @@ echo "# change" >> README.md
 run build -o json
 expect_eq "dirty tag" "$(jq -r .image <<<"$out")" "task/build-ok:${commit:0:12}-dirty.1"
 expect_eq "dirty flag" "$(jq -r .dirty <<<"$out")" true
+dirty_image=$(jq -r .image_id <<<"$out")
+dirty_build=$(jq -r .id <<<"$out")
 run build -o json
 expect_eq "second dirty tag" "$(jq -r .image <<<"$out")" "task/build-ok:${commit:0:12}-dirty.2"
+expect_eq "the same dirty tree again: the very same image" "$(jq -r .image_id <<<"$out")" "$dirty_image"
+expect_eq "its label names the first dirty build" \
+  "$(docker image inspect -f '{{index .Config.Labels "task.build"}}' "$dirty_image")" "$dirty_build"
 run build -q --commit "${commit:0:10}" -o json
 expect_eq "--commit builds that commit clean" "$(jq -r '.image + " " + (.dirty|tostring)' <<<"$out")" "task/build-ok:${commit:0:12} false"
 

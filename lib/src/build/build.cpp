@@ -124,16 +124,22 @@ Result<BuildRecord> build_project(Store& store, DockerClient& docker, const Buil
   request.tag = record->image_ref;
   request.build_args = config->build.args;
   for (const auto& [k, v] : options.build_args) request.build_args[k] = v;
-  // task.build names the build that made the image. A rebuild of a commit whose earlier
-  // image still exists labels with that build's id: when every step comes from the cache,
-  // the label step does too, and the image is the very same one (the label step is a
-  // container commit, seconds on some storage drivers). Should the image differ after all,
-  // it is labelled again with this build's id.
+  // task.build names the build that made the image. A rebuild of a commit (clean, or
+  // dirty again) whose earlier image still exists labels with that build's id: when every
+  // step comes from the cache, the label step does too, and the image is the very same one
+  // (the label step is a container commit, seconds on some storage drivers). Should the
+  // image differ after all, it is labelled again with this build's id.
   std::string label_build = std::to_string(record->id);
   std::string earlier_image;
-  if (!source->dirty && !options.no_cache) {
-    if (auto earlier = store.build_for_commit(config->name, source->commit.id); earlier && *earlier) {
-      if (auto info = docker.inspect_image((*earlier)->image_id); info && info->labels.count("task.build")) {
+  if (!options.no_cache) {
+    std::optional<BuildRecord> earlier;
+    if (!source->dirty) {
+      if (auto e = store.build_for_commit(config->name, source->commit.id); e && *e) earlier = **e;
+    } else if (auto e = store.latest_build(config->name, true); e && e->dirty && e->commit == source->commit.id) {
+      earlier = *e;
+    }
+    if (earlier) {
+      if (auto info = docker.inspect_image(earlier->image_id); info && info->labels.count("task.build")) {
         label_build = info->labels.at("task.build");
         earlier_image = info->id;
       }
@@ -156,15 +162,11 @@ Result<BuildRecord> build_project(Store& store, DockerClient& docker, const Buil
     if (*image == earlier_image) {
       log_line(fmt::format("every step was cached: the image is build {}'s, and its labels say so\n", label_build));
     } else {
+      // Again with this build's id: every step but the label comes from the cache, and the
+      // next rebuild finds this label step in it.
       log_line(fmt::format("the image differs from build {}'s: labelling it as build {}\n", label_build, record->id));
-      ScratchDir relabel;
-      std::ofstream(relabel.path() / "Dockerfile")
-          << "FROM " << *image << "\nLABEL \"task.build\"=\"" << record->id << "\"\n";
-      BuildRequest again;
-      again.context_dir = relabel.path();
-      again.dockerfile = "Dockerfile";
-      again.tag = record->image_ref;
-      image = docker.build(again, on_event, observer.cancelled);
+      request.labels["task.build"] = std::to_string(record->id);
+      image = docker.build(request, on_event, observer.cancelled);
     }
   }
 
