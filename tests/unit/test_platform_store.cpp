@@ -7,20 +7,12 @@
 #include <fstream>
 
 #include "task/store.hpp"
+#include "state_dir.hpp"
 
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
 
 namespace {
-
-struct StateDir {
-  fs::path path;
-  StateDir() {
-    std::string pattern = (fs::temp_directory_path() / "task-platform-XXXXXX").string();
-    path = fs::path(mkdtemp(pattern.data())) / "state";
-  }
-  ~StateDir() { fs::remove_all(path.parent_path()); }
-};
 
 task::RevisionRecord revision(std::string image, std::string schedule) {
   task::RevisionRecord r;

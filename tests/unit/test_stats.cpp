@@ -15,21 +15,13 @@
 
 #include "task/stats.hpp"
 #include "task/store.hpp"
+#include "state_dir.hpp"
 
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
 using task::RunOutcome;
 
 namespace {
-
-struct StateDir {
-  fs::path path;
-  StateDir() {
-    std::string pattern = (fs::temp_directory_path() / "task-stats-XXXXXX").string();
-    path = fs::path(mkdtemp(pattern.data())) / "state";
-  }
-  ~StateDir() { fs::remove_all(path.parent_path()); }
-};
 
 constexpr std::int64_t hour = 3'600'000, day = 24 * hour;
 // 2026-01-01T00:00:00Z in milliseconds.

@@ -9,19 +9,12 @@
 #include <thread>
 
 #include "task/store.hpp"
+#include "state_dir.hpp"
 
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
 
 namespace {
-struct StateDir {
-  fs::path path;
-  StateDir() {
-    std::string pattern = (fs::temp_directory_path() / "task-store-XXXXXX").string();
-    path = fs::path(mkdtemp(pattern.data())) / "state";
-  }
-  ~StateDir() { fs::remove_all(path.parent_path()); }
-};
 task::NewBuild new_build(std::string task, std::string commit, bool dirty = false) {
   return {std::move(task), "/src/" + commit, std::move(commit), dirty, "", task::Timestamp(1000ms)};
 }
