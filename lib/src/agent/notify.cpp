@@ -210,23 +210,8 @@ std::string settle_notice(NoticeRecord& notice, const Delivery& delivery, Timest
 }
 
 NoticeSender::NoticeSender(fs::path state_dir, std::function<void(std::string_view)> log)
-    : state_dir_(std::move(state_dir)), log_(std::move(log)), thread_([this] { loop(); }) {}
-
-NoticeSender::~NoticeSender() {
-  {
-    std::lock_guard lock(mutex_);
-    done_.store(true);
-  }
-  cv_.notify_one();
-  if (thread_.joinable()) thread_.join();
-}
-
-void NoticeSender::wake() {
-  {
-    std::lock_guard lock(mutex_);
-    woken_ = true;
-  }
-  cv_.notify_one();
+    : state_dir_(std::move(state_dir)), log_(std::move(log)) {
+  thread_.start([this] { loop(); });
 }
 
 void NoticeSender::loop() {
@@ -238,13 +223,13 @@ void NoticeSender::loop() {
     say("notices: cannot open the state store: " + store.error().message);
     return;
   }
-  const std::function<bool()> cancelled = [this] { return done_.load(); };
-  while (!done_.load()) {
+  const std::function<bool()> cancelled = [this] { return thread_.stopping(); };
+  while (!thread_.stopping()) {
     if (auto due = store->due_notices(now_ms(), 16); due) {
       for (auto& notice : *due) {
-        if (done_.load()) break;
+        if (thread_.stopping()) break;
         auto delivery = post_notice(notice.url, notice.payload, 10s, cancelled);
-        if (done_.load() && !delivery.delivered) break;  // stopped mid-call: the next agent sends it
+        if (thread_.stopping() && !delivery.delivered) break;  // stopped mid-call: the next agent sends it
         const auto event = settle_notice(notice, delivery, now_ms());
         say(fmt::format("{} in {}: {}", notice.task, notice.env, event));
         if (auto r = store->update_notice(notice, event, now_ms()); !r) {
@@ -258,9 +243,7 @@ void NoticeSender::loop() {
     if (auto next = store->next_notice_at(); next && *next) {
       wait_until = std::min<std::chrono::system_clock::time_point>(wait_until, **next);
     }
-    std::unique_lock lock(mutex_);
-    cv_.wait_until(lock, wait_until, [&] { return woken_ || done_.load(); });
-    woken_ = false;
+    thread_.sleep_until(wait_until);
   }
 }
 

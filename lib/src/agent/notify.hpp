@@ -13,6 +13,7 @@
 #include <thread>
 #include <vector>
 
+#include "agent/background.hpp"
 #include "task/agent.hpp"
 #include "task/store.hpp"
 
@@ -55,20 +56,13 @@ inline constexpr int notice_attempts = 6;
 class NoticeSender {
  public:
   NoticeSender(std::filesystem::path state_dir, std::function<void(std::string_view)> log);
-  ~NoticeSender();
-  NoticeSender(const NoticeSender&) = delete;
-  NoticeSender& operator=(const NoticeSender&) = delete;
-  void wake();  // a notice was queued
+  void wake() { thread_.wake(); }  // a notice was queued
 
  private:
   void loop();
   std::filesystem::path state_dir_;
   std::function<void(std::string_view)> log_;
-  std::mutex mutex_;
-  std::condition_variable cv_;
-  bool woken_ = false;
-  std::atomic<bool> done_{false};
-  std::thread thread_;
+  BackgroundThread thread_;  // last: stopped and joined before the rest goes
 };
 
 }  // namespace task

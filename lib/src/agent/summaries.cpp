@@ -11,15 +11,8 @@ namespace fs = std::filesystem;
 using namespace std::chrono_literals;
 
 HourSummarizer::HourSummarizer(fs::path state_dir, std::function<void(std::string_view)> log)
-    : state_dir_(std::move(state_dir)), log_(std::move(log)), thread_([this] { loop(); }) {}
-
-HourSummarizer::~HourSummarizer() {
-  {
-    std::lock_guard lock(mutex_);
-    done_.store(true);
-  }
-  cv_.notify_one();
-  if (thread_.joinable()) thread_.join();
+    : state_dir_(std::move(state_dir)), log_(std::move(log)) {
+  thread_.start([this] { loop(); });
 }
 
 void HourSummarizer::loop() {
@@ -31,14 +24,14 @@ void HourSummarizer::loop() {
     say("stats: cannot open the state store: " + store.error().message);
     return;
   }
-  const std::function<bool()> stop = [this] { return done_.load(); };
-  while (!done_.load()) {
+  const std::function<bool()> stop = [this] { return thread_.stopping(); };
+  while (!thread_.stopping()) {
     const auto now =
         std::chrono::time_point_cast<std::chrono::milliseconds>(std::chrono::system_clock::now());
     std::size_t hours = 0;
     if (auto deployments = store->list_deployments(true); deployments) {
       for (const auto& d : *deployments) {
-        if (done_.load()) break;
+        if (thread_.stopping()) break;
         if (auto n = summarize_finished_hours(*store, d.id, now, stop); n) {
           hours += *n;
         } else {
@@ -53,8 +46,7 @@ void HourSummarizer::loop() {
       say(fmt::format("stats: looked at {} hour(s) of runs and stored their summaries", hours));
     // Again just after the next hour ends; runs still going then are summarized an hour later.
     const auto next_hour = std::chrono::floor<std::chrono::hours>(now) + 1h + 30s;
-    std::unique_lock lock(mutex_);
-    cv_.wait_until(lock, next_hour, [&] { return done_.load(); });
+    thread_.sleep_until(next_hour);
   }
 }
 

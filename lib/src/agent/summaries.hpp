@@ -3,31 +3,23 @@
 // summaries instead of every run.
 #pragma once
 
-#include <atomic>
-#include <condition_variable>
 #include <filesystem>
 #include <functional>
-#include <mutex>
 #include <string_view>
-#include <thread>
+
+#include "agent/background.hpp"
 
 namespace task {
 
 class HourSummarizer {
  public:
   HourSummarizer(std::filesystem::path state_dir, std::function<void(std::string_view)> log);
-  ~HourSummarizer();
-  HourSummarizer(const HourSummarizer&) = delete;
-  HourSummarizer& operator=(const HourSummarizer&) = delete;
 
  private:
   void loop();
   std::filesystem::path state_dir_;
   std::function<void(std::string_view)> log_;
-  std::mutex mutex_;
-  std::condition_variable cv_;
-  std::atomic<bool> done_{false};
-  std::thread thread_;  // last: started once the rest is ready
+  BackgroundThread thread_;  // last: stopped and joined before the rest goes
 };
 
 }  // namespace task
