@@ -13,6 +13,10 @@ namespace {
 
 using schedule_detail::Seconds;
 
+// 0000-01-01T00:00:00 and 9999-12-31T23:59:59: the wall clocks four-digit years can show.
+constexpr Seconds kFirstWritable = -62167219200;
+constexpr Seconds kLastWritable = 253402300799;
+
 constexpr std::string_view kExample = "2026-03-29T03:00:00+02:00 or 2026-03-29T01:00:00Z";
 
 void append_digits(std::string& out, std::int64_t value, int width) {
@@ -84,7 +88,11 @@ std::string format_rfc3339(Instant instant, const Schedule& schedule) {
   if (rules == nullptr) return format(utc, 0, true);
   // RFC 3339 offsets have no seconds; truncating keeps the string naming the same instant.
   const Seconds offset = rules->span_at(utc).offset / 60 * 60;
-  return format(utc + offset, offset, false);
+  // RFC 3339 has four-digit years: where the local wall clock leaves 0000..9999 (the last
+  // hours of 9999 east of UTC), the instant is given in UTC instead.
+  const Seconds local = utc + offset;
+  if (local < kFirstWritable || local > kLastWritable) return format(utc, 0, true);
+  return format(local, offset, false);
 }
 
 Result<Instant> parse_rfc3339(std::string_view input) {

@@ -114,6 +114,18 @@ TEST_CASE("rfc3339: a local mean time offset is cut to whole minutes, same insta
         "1890-01-01T00:53:00+00:53");
 }
 
+TEST_CASE("rfc3339: a wall clock past year 9999 is shown in UTC, so it still parses back") {
+  // 9999-12-31T19:00:00Z is 10000-01-01T08:00:00 in Apia (+13:00): five digits of year.
+  const task::Schedule apia = parse_ok("*/45 * * * *", "Pacific/Apia");
+  CHECK(task::format_rfc3339(utc(9999, 12, 31, 19), apia) == "9999-12-31T19:00:00Z");
+  CHECK(task::parse_rfc3339(task::format_rfc3339(utc(9999, 12, 31, 19), apia)) ==
+        utc(9999, 12, 31, 19));
+  // An hour before the local new year it keeps the zone.
+  CHECK(task::format_rfc3339(utc(9999, 12, 31, 10), apia) == "9999-12-31T23:00:00+13:00");
+  CHECK(task::format_rfc3339(utc(9999, 12, 31, 19), parse_ok("* * * * *", "America/New_York")) ==
+        "9999-12-31T14:00:00-05:00");
+}
+
 TEST_CASE("rfc3339: parses Z and offsets") {
   CHECK(task::parse_rfc3339("2026-03-29T03:00:00+02:00") == utc(2026, 3, 29, 1));
   CHECK(task::parse_rfc3339("2026-03-29T01:00:00Z") == utc(2026, 3, 29, 1));
