@@ -2,6 +2,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "docker/encoding.hpp"
+
 namespace task::docker {
 namespace {
 
@@ -51,10 +53,12 @@ Result<void> ProgressDecoder::feed(std::string_view bytes) {
 }
 
 void ProgressDecoder::finish() {
-  if (pending_.empty()) return;
-  const std::string last = std::move(pending_);
-  pending_.clear();
-  decode(last);
+  if (!pending_.empty()) {
+    const std::string last = std::move(pending_);
+    pending_.clear();
+    decode(last);
+  }
+  if (std::string rest = trace_.finish(); !rest.empty()) emit(make_event(BuildEvent::Kind::stream, std::move(rest)));
 }
 
 void ProgressDecoder::emit(const BuildEvent& event) {
@@ -81,6 +85,18 @@ void ProgressDecoder::decode(std::string_view line) {
     emit(make_event(BuildEvent::Kind::error, error_text));
     return;
   }
+  if (auto aux = message.find("aux"); aux != message.end() && aux->is_string() &&
+                                      string_field(message, "id") == "moby.buildkit.trace") {
+    // BuildKit's progress: steps, their output and their end, as log lines.
+    const auto payload = base64_decode(aux->get_ref<const std::string&>());
+    const auto trace = payload ? decode_trace(*payload) : std::nullopt;
+    if (trace) {
+      if (std::string text = trace_.render(*trace); !text.empty()) {
+        emit(make_event(BuildEvent::Kind::stream, std::move(text)));
+      }
+    }
+    return;
+  }
   if (auto aux = message.find("aux"); aux != message.end() && aux->is_object()) {
     if (auto id = string_field(*aux, "ID"); !id.empty()) {
       image_id_ = id;
@@ -91,7 +107,7 @@ void ProgressDecoder::decode(std::string_view line) {
       event.id = string_field(*aux, "Tag");
       emit(event);
     }
-    return;  // other aux payloads (BuildKit traces) mean nothing here
+    return;  // other aux payloads mean nothing here
   }
   if (auto stream = message.find("stream"); stream != message.end() && stream->is_string()) {
     emit(make_event(BuildEvent::Kind::stream, stream->get<std::string>()));

@@ -1,9 +1,11 @@
 #pragma once
 // The engine's progress stream (build and push): JSON messages, one per line,
-// arriving in chunks that split lines anywhere.
+// arriving in chunks that split lines anywhere. A BuildKit build's traces become log
+// lines (docker/buildkit_trace.hpp).
 #include <string>
 #include <string_view>
 
+#include "docker/buildkit_trace.hpp"
 #include "task/docker.hpp"
 
 namespace task::docker {
@@ -33,6 +35,7 @@ class ProgressDecoder {
   void emit(const BuildEvent& event);
 
   BuildEventHandler on_event_;
+  TraceRenderer trace_;
   std::string pending_;
   std::string error_, image_id_, digest_, status_digest_;
 };
