@@ -22,6 +22,7 @@ struct BuildFlags {
   std::vector<std::string> build_args;
   std::string platform;
   bool push = false;
+  std::string builder;
   int limit = 20;
   int build_id = 0;
 };
@@ -107,6 +108,18 @@ task::Result<task::BuildRecord> build_with_progress(Context& ctx, const BuildFla
   };
   task::BuildOptions options{std::filesystem::current_path(), o.commit, o.no_cache, args, o.platform, o.push,
                              ctx.paths.cache};
+  std::string builder = o.builder;
+  if (builder.empty()) {
+    if (auto it = ctx.env.find("TASK_BUILDER"); it != ctx.env.end()) builder = it->second;
+  }
+  if (builder == "buildkit") {
+    options.builder = task::Builder::buildkit;
+  } else if (builder == "classic") {
+    options.builder = task::Builder::classic;
+  } else if (!builder.empty() && builder != "auto") {
+    return task::fail(task::Errc::invalid_input, fmt::format("unknown builder `{}` (from TASK_BUILDER)", builder),
+                      "use auto, buildkit or classic");
+  }
   auto record = task::build_project(**store, **docker, options, ctx.env, observer);
   meter.finish();
   if (status_line_open) fmt::print(stderr, "\n");
@@ -189,12 +202,18 @@ void add_build_commands(Commands& commands) {
           "-dirty.N when the work tree has uncommitted changes, and labelled task.name, task.commit, task.dirty, "
           "task.source and task.build (the build that made the image). When every step of a rebuild of the same "
           "commit comes from the engine's cache, the image is the very same one, and its task.build still names "
-          "the build that first made it.",
+          "the build that first made it. BuildKit builds set the labels as image configuration; the classic builder "
+          "adds them as one LABEL step.",
       .flags = {{"--no-cache", "", "Build every step again, ignoring the engine's cache", &o->no_cache},
                 {"--commit", "SHA", "Build this commit (a clean checkout) instead of the work tree", &o->commit},
                 {"--build-arg", "KEY=VALUE", "A build argument, over task.yaml's build.args; repeatable", &o->build_args},
                 {"--platform", "OS/ARCH", "Target platform, e.g. linux/amd64", &o->platform},
-                {"--push", "", "Push the image to the registry named in task.yaml", &o->push}},
+                {"--push", "", "Push the image to the registry named in task.yaml", &o->push},
+                {"--builder", "NAME",
+                 "The engine's builder: auto (BuildKit where the engine has it, else classic), buildkit or classic; "
+                 "default $TASK_BUILDER, else auto",
+                 &o->builder,
+                 {"auto", "buildkit", "classic"}}},
       .examples = {{"task build", ""},
                    {"task build --no-cache --build-arg BASE_IMAGE=busybox:1.36", ""},
                    {"task build -o json | jq -r .image_id", "the image id, for scripts"}},

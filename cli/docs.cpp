@@ -134,6 +134,8 @@ std::string man_page(const Commands& commands, const Command* command, const std
            ".TP\n\\fBTASK_HOME\\fR\nState of the local platform (default: $XDG_STATE_HOME/task, or "
            "~/.local/state/task).\n"
            ".TP\n\\fBTASK_TEMPLATES\\fR\nDirectory of the templates for \\fBtask init\\fR.\n"
+           ".TP\n\\fBTASK_BUILDER\\fR\nThe engine's builder for \\fBtask build\\fR when \\fB--builder\\fR is not "
+           "given: auto (the default: BuildKit where the engine has it), buildkit or classic.\n"
            ".TP\n\\fBNO_COLOR\\fR\nWhen set, output is never coloured; so too with \\fBTERM=dumb\\fR.\n";
     out += exit_status_section;
     out += ".SH SEE ALSO\n";

@@ -13,7 +13,7 @@ __task_subcommands() {
 __task_flags() {
   case "$1" in
     "agent run") echo "--record-only" ;;
-    "build") echo "--no-cache --commit --build-arg --platform --push" ;;
+    "build") echo "--no-cache --commit --build-arg --platform --push --builder" ;;
     "builds") echo "-n --limit" ;;
     "config list") echo "--env --reveal" ;;
     "config set") echo "--env --secret" ;;
@@ -44,6 +44,7 @@ __task_value_kind() {
     "build:--commit") echo "none" ;;
     "build:--build-arg") echo "none" ;;
     "build:--platform") echo "none" ;;
+    "build:--builder") echo "none" ;;
     "builds:-n"|"builds:--limit") echo "none" ;;
     "config list:--env") echo "none" ;;
     "config set:--env") echo "none" ;;

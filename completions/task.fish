@@ -8,6 +8,8 @@ function __task_value_flag --argument-names path flag
             return 0
         case 'build:--platform'
             return 0
+        case 'build:--builder'
+            return 0
         case 'builds:-n'
             return 0
         case 'builds:--limit'
@@ -215,6 +217,7 @@ complete -c task -n '__task_at \'build\'' -l commit -r -f -d 'Build this commit 
 complete -c task -n '__task_at \'build\'' -l build-arg -r -f -d 'A build argument, over task.yaml\'s build.args; repeatable'
 complete -c task -n '__task_at \'build\'' -l platform -r -f -d 'Target platform, e.g. linux/amd64'
 complete -c task -n '__task_at \'build\'' -l push -d 'Push the image to the registry named in task.yaml'
+complete -c task -n '__task_at \'build\'' -l builder -r -f -d 'The engine\'s builder: auto (BuildKit where the engine has it, else classic), buildkit or classic; default $TASK_BUILDER, else auto'
 complete -c task -n '__task_at \'builds\'' -s n -l limit -r -f -d 'Show at most N builds (default 20)'
 complete -c task -n '__task_at \'config list\'' -l env -r -f -d 'The environment (default: the first, development)'
 complete -c task -n '__task_at \'config list\'' -l reveal -d 'Show secret values too'

@@ -3,6 +3,9 @@
 # cache warm, on a context of thousands of files plus a large ignored directory; and
 # `task builds` over 100,000 stored builds. Runs inside its own private engine:
 #   bash bench/build/run.sh
+# Two peers: `docker build` as the CLI runs it by default with this engine (the classic
+# builder), and `DOCKER_BUILDKIT=1 docker build` (BuildKit, as task uses it; with
+# --network host, as task gives RUN steps on an engine without a bridge network).
 # Targets: build ratio (task / docker) at most 1.05; `task builds` under 50 ms.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
@@ -38,10 +41,12 @@ git add -A >/dev/null; git -c user.name=b -c user.email=b@b commit -qm bench
 command -v hyperfine >/dev/null || apt-get install -y -qq hyperfine
 echo "== cold (no cache)"
 hyperfine -N --warmup 1 --runs 8 --export-json "$work/cold.json" \
-  "$task -q build --no-cache" "docker build -q --no-cache -t bench/docker:cold ."
+  "$task -q build --no-cache" "docker build -q --no-cache -t bench/docker:cold ." \
+  "env DOCKER_BUILDKIT=1 docker build -q --network host --no-cache -t bench/docker-buildkit:cold ."
 echo "== warm (cache)"
 hyperfine -N --warmup 2 --runs 15 --export-json "$work/warm.json" \
-  "$task -q build" "docker build -q -t bench/docker:warm ."
+  "$task -q build" "docker build -q -t bench/docker:warm ." \
+  "env DOCKER_BUILDKIT=1 docker build -q --network host -t bench/docker-buildkit:warm ."
 python3 - "$work/state/task.db" <<'PY'
 import sqlite3, sys, time
 db = sqlite3.connect(sys.argv[1])
@@ -60,8 +65,9 @@ import json, sys
 w = sys.argv[1]
 for phase in ("cold", "warm"):
     r = json.load(open(f"{w}/{phase}.json"))["results"]
-    t, d = r[0]["median"], r[1]["median"]
-    print(f"{phase:5s} task {t*1000:8.1f} ms  docker {d*1000:8.1f} ms  ratio task/docker {t/d:5.2f}")
+    t, d, k = r[0]["median"], r[1]["median"], r[2]["median"]
+    print(f"{phase:5s} task {t*1000:8.1f} ms  docker build {d*1000:8.1f} ms (ratio {t/d:5.2f})"
+          f"  DOCKER_BUILDKIT=1 docker build {k*1000:8.1f} ms (ratio {t/k:5.2f})")
 for r in json.load(open(f"{w}/list.json"))["results"]:
     print(f"{r['command'].split('/')[-1]:24s} median {r['median']*1000:6.2f} ms")
 PY

@@ -32,10 +32,11 @@ expect_eq "image id is what the engine has" "$(docker image inspect -f '{{.Id}}'
 expect_eq "label task.commit" "$(docker image inspect -f '{{index .Config.Labels "task.commit"}}' "$image_id")" "$commit"
 expect_eq "label task.name" "$(docker image inspect -f '{{index .Config.Labels "task.name"}}' "$image_id")" "build-ok"
 expect_eq "label task.build" "$(docker image inspect -f '{{index .Config.Labels "task.build"}}' "$image_id")" "$(jq -r .id <<<"$out")"
-expect_contains "the build log streams to stderr" "$err" "Step"
+expect_contains "the build log streams to stderr" "$err" "COPY run.sh /app/run.sh"
 build_id=$(jq -r .id <<<"$out")
 run logs --build "$build_id"
-expect_contains "task logs --build shows the log" "$out" "Step"
+expect_contains "task logs --build shows the log" "$out" "COPY run.sh /app/run.sh"
+expect_contains "the log names the builder" "$out" "builder: BuildKit (auto)"
 run logs
 expect_contains "task logs defaults to the latest build" "$out" "build 1 of build-ok"
 expect_eq "the image runs" "$(docker run --rm --network none "$image_id" 2>&1 | grep -c build-ok)" 1
@@ -88,7 +89,23 @@ git add -A >/dev/null && git -c user.name=t -c user.email=t@t commit -qm ctx
 run build
 expect_eq ".dockerignore'd files are not in the context" "$rc" 0
 [[ $rc == 0 ]] || echo "$err" | tail -5
-expect_eq "the labels are one build step" "$(grep -c 'LABEL' <<<"$err")" 1
+expect_eq "BuildKit: the labels are no build step" "$(grep -c 'LABEL' <<<"$err")" 0
+# The classic builder: the labels are one step, in a generated Dockerfile that the context
+# carries but the image never sees.
+run build --builder classic --no-cache -o json
+expect_eq "classic builder: the same context builds" "$rc" 0
+[[ $rc == 0 ]] || echo "$err" | tail -5
+expect_eq "classic builder: the labels are one build step" "$(grep -c 'LABEL' <<<"$err")" 1
+expect_contains "classic builder: its steps are in the log" "$err" "Step 3/"
+expect_eq "classic builder: the image is labelled" \
+  "$(docker image inspect -f '{{index .Config.Labels "task.build"}}' "$(jq -r .image_id <<<"$out")")" "$(jq -r .id <<<"$out")"
+TASK_BUILDER=classic run build
+expect_contains "TASK_BUILDER chooses the builder" "$err" "Step 3/"
+TASK_BUILDER=kaniko run build
+expect_eq "an unknown builder is bad input" "$rc" 3
+expect_contains "an unknown builder is named" "$err" "unknown builder \`kaniko\`"
+run build --builder kaniko
+expect_eq "an unknown --builder is bad input" "$rc" 2
 # Without a .dockerignore, none appears in the image either.
 git rm -q .dockerignore && rm -rf big secret.txt
 sed -i 's|test -e /ctx/.dockerignore|test ! -e /ctx/.dockerignore|' Dockerfile.ctx
@@ -101,7 +118,8 @@ expect_eq "no .dockerignore: nothing generated is left in the image" "$rc" 0
 printf 'FROM busybox:1.36\nRUN echo about to fail && exit 3\n' > Dockerfile.ctx
 run build
 expect_eq "failing build exit code" "$rc" 8
-expect_contains "the engine's message is shown" "$err" "returned a non-zero code: 3"
+expect_contains "the engine's message is shown" "$err" "code: 3"
+expect_contains "the failing step's output is shown" "$err" "about to fail"
 expect_contains "the hint names the log" "$err" "task logs --build"
 run builds -o json
 expect_eq "the failed build is recorded" "$(jq -r '.builds[0].status' <<<"$out")" failed

@@ -383,24 +383,36 @@ TEST_CASE("a failing step is an error carrying the engine's message") {
   TempDir ctx;
   ctx.write("Dockerfile", "FROM busybox:1.36\nRUN echo about to fail && exit 3\n");
   auto client = connect();
-  Log log;
-  auto id = client.build({ctx.path, "Dockerfile", "task-it/fails:1", {}, {}, false, {}}, log.handler());
-  REQUIRE_FALSE(id.has_value());
-  CHECK(id.error().code == Errc::docker);
-  CHECK(id.error().message.find("returned a non-zero code: 3") != std::string::npos);
-  CHECK(log.text.find("about to fail") != std::string::npos);
-  REQUIRE(log.errors.size() == 1);
-  CHECK(log.errors[0].text.find("non-zero code: 3") != std::string::npos);
+  for (const task::Builder builder : {task::Builder::buildkit, task::Builder::classic}) {
+    CAPTURE(task::to_string(builder));
+    task::BuildRequest request{ctx.path, "Dockerfile", "task-it/fails:1", {}, {}, false, {}};
+    request.builder = builder;
+    Log log;
+    auto id = client.build(request, log.handler());
+    REQUIRE_FALSE(id.has_value());
+    CHECK(id.error().code == Errc::docker);
+    // BuildKit: "… exit code: 3"; classic: "… returned a non-zero code: 3".
+    CHECK(id.error().message.find("code: 3") != std::string::npos);
+    CHECK(log.text.find("about to fail") != std::string::npos);
+    REQUIRE(log.errors.size() == 1);
+    CHECK(log.errors[0].text.find("code: 3") != std::string::npos);
+  }
 }
 
 TEST_CASE("a Dockerfile the engine cannot parse, or cannot find") {
   TempDir ctx;
   ctx.write("Dockerfile.bad", "FROM busybox:1.36\nFROBNICATE now\n");
   auto client = connect();
-  auto bad = client.build({ctx.path, "Dockerfile.bad", "", {}, {}, false, {}}, {});
-  REQUIRE_FALSE(bad.has_value());
-  CHECK(bad.error().code == Errc::invalid_input);
-  CHECK(bad.error().message.find("FROBNICATE") != std::string::npos);
+  for (const task::Builder builder : {task::Builder::buildkit, task::Builder::classic}) {
+    CAPTURE(task::to_string(builder));
+    task::BuildRequest request{ctx.path, "Dockerfile.bad", "", {}, {}, false, {}};
+    request.builder = builder;
+    auto bad = client.build(request, {});
+    REQUIRE_FALSE(bad.has_value());
+    CAPTURE(bad.error().message);
+    CHECK(bad.error().code == Errc::invalid_input);
+    CHECK(bad.error().message.find("FROBNICATE") != std::string::npos);
+  }
 
   auto missing = client.build({ctx.path, "Dockerfile", "", {}, {}, false, {}}, {});
   REQUIRE_FALSE(missing.has_value());

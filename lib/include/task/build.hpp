@@ -22,6 +22,7 @@ struct BuildOptions {
   std::string platform;
   bool push = false;
   std::filesystem::path cache_dir;                // Paths::cache: clones of connected repositories
+  Builder builder = Builder::automatic;
 };
 
 struct BuildObserver {

@@ -35,6 +35,12 @@ struct EngineInfo {
   std::string storage_driver;  // "overlay2"
 };
 
+// Which of the engine's builders runs a build. BuildKit (API 1.39 and later, Linux
+// engines) runs independent steps at once and sets labels without a step of their own; the
+// classic builder is what older or non-Linux engines have.
+enum class Builder { automatic, buildkit, classic };
+std::string_view to_string(Builder builder);  // "auto", "buildkit", "classic"
+
 struct BuildRequest {
   std::filesystem::path context_dir;
   std::string dockerfile = "Dockerfile";  // relative to context_dir, inside it
@@ -42,6 +48,9 @@ struct BuildRequest {
   std::map<std::string, std::string> build_args, labels;
   bool no_cache = false;
   std::string platform;  // "linux/amd64"; empty: the engine's own
+  // automatic: BuildKit where the engine has it, falling back to the classic builder
+  // should the engine refuse a BuildKit build.
+  Builder builder = Builder::automatic;
 };
 
 // One decoded message of a build or push progress stream.
@@ -113,6 +122,8 @@ class DockerClient {
   // (Errc::interrupted). Returns the image id ("sha256:…").
   Result<std::string> build(const BuildRequest& request, const BuildEventHandler& on_event,
                             const CancelCheck& cancelled = {});
+  // The builder an automatic build tries first with this engine.
+  Builder preferred_builder() const;
 
   // Errc::not_found when the engine has no such image.
   Result<ImageInfo> inspect_image(const std::string& ref);

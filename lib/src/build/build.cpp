@@ -126,9 +126,10 @@ Result<BuildRecord> build_project(Store& store, DockerClient& docker, const Buil
   for (const auto& [k, v] : options.build_args) request.build_args[k] = v;
   // task.build names the build that made the image. A rebuild of a commit (clean, or
   // dirty again) whose earlier image still exists labels with that build's id: when every
-  // step comes from the cache, the label step does too, and the image is the very same one
-  // (the label step is a container commit, seconds on some storage drivers). Should the
-  // image differ after all, it is labelled again with this build's id.
+  // step comes from the cache, the image is the very same one (with the classic builder
+  // the label step is a container commit, seconds on some storage drivers, and comes from
+  // the cache too). Should the image differ after all, it is labelled again with this
+  // build's id.
   std::string label_build = std::to_string(record->id);
   std::string earlier_image;
   if (!options.no_cache) {
@@ -152,6 +153,10 @@ Result<BuildRecord> build_project(Store& store, DockerClient& docker, const Buil
                     {"task.build", label_build}};
   request.no_cache = options.no_cache;
   request.platform = options.platform;
+  request.builder = options.builder;
+  const Builder builder = options.builder == Builder::automatic ? docker.preferred_builder() : options.builder;
+  log_line(fmt::format("builder: {}{}\n", builder == Builder::buildkit ? "BuildKit" : "classic",
+                       options.builder == Builder::automatic ? " (auto)" : ""));
 
   const auto on_event = [&](const BuildEvent& e) {
     log_line(event_line(e));

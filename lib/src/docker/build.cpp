@@ -1,4 +1,5 @@
 // The streaming calls: build (a tar context up, progress messages down) and push.
+#include <cctype>
 #include <filesystem>
 #include <fstream>
 
@@ -52,7 +53,7 @@ std::string read_text(const std::filesystem::path& path) {
   return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
 }
 
-// The engine's `labels` parameter becomes one LABEL step per label, each a container
+// The classic builder: its `labels` parameter becomes one LABEL step per label, each a container
 // commit (seconds on some storage drivers), and never cached when a value changes. One
 // LABEL line appended to a copy of the Dockerfile is one step. The copy travels in the
 // context under a name the context's .dockerignore then lists, so the engine drops it
@@ -77,19 +78,58 @@ void add_labels_step(docker::PreparedContext& context, const std::filesystem::pa
 
 }  // namespace
 
+std::string_view to_string(Builder builder) {
+  switch (builder) {
+    case Builder::automatic: return "auto";
+    case Builder::buildkit: return "buildkit";
+    case Builder::classic: return "classic";
+  }
+  return "auto";
+}
+
+Builder DockerClient::preferred_builder() const {
+  // BuildKit came with API 1.39 (Docker 18.09), on Linux engines only.
+  return impl_->engine.os == "linux" && impl_->api >= std::pair{1, 39} ? Builder::buildkit : Builder::classic;
+}
+
+namespace {
+
+// An engine's refusal of a BuildKit build, as opposed to a failing Dockerfile.
+bool refuses_buildkit(const docker::HttpResponse& response, const std::string& message) {
+  if (response.status == 200) return false;
+  std::string lower;
+  for (char c : message) lower += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return lower.find("buildkit") != std::string::npos || lower.find("session") != std::string::npos;
+}
+
+}  // namespace
+
 Result<std::string> DockerClient::build(const BuildRequest& request, const BuildEventHandler& on_event,
                                         const CancelCheck& cancelled) {
+  const Builder builder = request.builder == Builder::automatic ? preferred_builder() : request.builder;
   auto context = docker::prepare_context(request.context_dir, request.dockerfile);
   if (!context) return std::unexpected(context.error());
-  if (!request.labels.empty()) add_labels_step(*context, request.context_dir, request.labels);
+  if (builder == Builder::classic && !request.labels.empty()) add_labels_step(*context, request.context_dir, request.labels);
 
-  std::string query = "?dockerfile=" + docker::url_encode(context->dockerfile) + "&rm=1&forcerm=1";
+  std::string query = "?dockerfile=" + docker::url_encode(context->dockerfile);
   if (!request.tag.empty()) query += "&t=" + docker::url_encode(request.tag);
   if (!request.build_args.empty()) query += "&buildargs=" + docker::url_encode(json_map(request.build_args));
   if (request.no_cache) query += "&nocache=1";
   if (!request.platform.empty()) query += "&platform=" + docker::url_encode(request.platform);
-  // The classic builder: BuildKit needs a session the Engine API alone cannot carry.
-  if (impl_->api >= std::pair{1, 38}) query += "&version=1";
+  if (builder == Builder::buildkit) {
+    // Labels are image configuration only, not a step. The request body is the context
+    // (no session is needed for that). RUN steps join the engine's default bridge; an
+    // engine run without one (dockerd --bridge=none) gets the host's network, as runs do.
+    query += "&version=2";
+    if (!request.labels.empty()) query += "&labels=" + docker::url_encode(json_map(request.labels));
+    HttpCall bridge;
+    bridge.target = impl_->versioned("/networks/bridge");
+    bridge.timeout_ms = 10000;
+    if (auto answer = impl_->http.perform(bridge); answer && answer->status == 404) query += "&networkmode=host";
+  } else {
+    query += "&rm=1&forcerm=1";
+    if (impl_->api >= std::pair{1, 38}) query += "&version=1";
+  }
 
   ProgressSink sink(on_event);
   docker::ContextTar& tar = context->tar;
@@ -107,17 +147,32 @@ Result<std::string> DockerClient::build(const BuildRequest& request, const Build
   }
   if (sink.failure) return std::unexpected(*sink.failure);
   if (response->status != 200) {
+    const std::string message = docker::engine_message(*response);
+    if (builder == Builder::buildkit && request.builder == Builder::automatic && refuses_buildkit(*response, message)) {
+      if (on_event) {
+        BuildEvent note;
+        note.text = "the engine does not build with BuildKit (" + message + "): using the classic builder\n";
+        on_event(note);
+      }
+      BuildRequest classic = request;
+      classic.builder = Builder::classic;
+      return build(classic, on_event, cancelled);
+    }
     // 400: the engine rejected the Dockerfile or a parameter, such as the tag.
     const Errc code = response->status == 400   ? Errc::invalid_input
                       : response->status == 404 ? Errc::not_found
                                                 : Errc::docker;
-    return fail(code, "docker build failed: " + docker::engine_message(*response),
+    return fail(code, "docker build failed: " + message,
                 code == Errc::invalid_input ? "check the Dockerfile and the image tag" : "");
   }
   sink.decoder.finish();
-  if (!sink.decoder.error().empty()) {
-    return fail(Errc::docker, "docker build failed: " + sink.decoder.error(),
-                "the build log shows the step that failed");
+  if (const std::string& error = sink.decoder.error(); !error.empty()) {
+    // BuildKit reports a Dockerfile it cannot read in the stream, not as a 400.
+    if (error.find("dockerfile parse error") != std::string::npos ||
+        error.find("failed to create LLB definition") != std::string::npos) {
+      return fail(Errc::invalid_input, "docker build failed: " + error, "check the Dockerfile");
+    }
+    return fail(Errc::docker, "docker build failed: " + error, "the build log shows the step that failed");
   }
   if (!sink.decoder.image_id().empty()) return sink.decoder.image_id();
   // Engines that send no aux message: the tag now names the new image.
