@@ -1,16 +1,12 @@
 #pragma once
 // Failure notices (run.on_failure.webhook): what one says, how it is posted, and the
 // agent's sender that delivers what the workers queued, with retries.
-#include <atomic>
 #include <chrono>
-#include <condition_variable>
 #include <filesystem>
 #include <functional>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
-#include <thread>
 #include <vector>
 
 #include "agent/background.hpp"
