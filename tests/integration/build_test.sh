@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # `task build`, `task builds`, `task logs --build` and `task doctor` against the real
-# Docker engine of scripts/with-docker.sh, and a real registry on 127.0.0.1.
+# Docker engine of scripts/with-docker.sh, a real registry on 127.0.0.1, and a stand-in for an
+# old engine that refuses BuildKit (old_engine.py).
 set -u
 task_bin=$(realpath "$1")
+here=$(cd "$(dirname "$0")" && pwd)
 . "$(dirname "$0")/lib.sh"
 [[ -n ${DOCKER_HOST:-} ]] || { echo "SKIP: DOCKER_HOST is unset (run under scripts/with-docker.sh)"; exit 0; }
 work=$(mktemp -d)
@@ -199,4 +201,27 @@ expect_eq "doctor checks the engine" "$(jq -r '.checks[] | select(.name=="docker
 out=$(DOCKER_HOST=unix://$work/nope.sock "$task_bin" doctor 2>&1); rc=$?
 expect_eq "doctor with the engine down" "$rc" 1
 expect_contains "doctor says how to fix" "$out" "fix:"
+
+# An engine that refuses BuildKit builds (as Docker 18.09 did without experimental
+# features): an automatic build is done again by the classic builder; an explicit
+# --builder buildkit is not. A stand-in answers, since a current engine never refuses.
+old_socket=$work/old-engine.sock
+python3 "$here/old_engine.py" "$old_socket" "$work/old-engine.log" &
+old_pid=$!
+for _ in $(seq 100); do [[ -S $old_socket ]] && break; sleep 0.05; done
+old() { TASK_HOME=$work/old-state DOCKER_HOST=unix://$old_socket run "$@"; }
+old build -o json
+expect_eq "old engine: the automatic build succeeds" "$rc" 0
+expect_eq "old engine: the image is the classic build's" "$(jq -r .image_id <<<"$out")" "sha256:$(printf '0123456789abcdef%.0s' 1 2 3 4)"
+expect_contains "old engine: the user is told why" "$err" "the engine does not build with BuildKit (buildkit not supported by daemon): using the classic builder"
+expect_eq "old engine: BuildKit first, then classic" \
+  "$(grep -o 'build?[^ ]*' "$work/old-engine.log" | grep -o 'version=[12]' | paste -sd,)" "version=2,version=1"
+expect_eq "old engine: the classic build got the whole context" \
+  "$(awk '/build\?.*version=1/ { print ($3 > 0) }' "$work/old-engine.log")" 1
+: > "$work/old-engine.log"
+old build --builder buildkit
+expect_eq "old engine: --builder buildkit fails, not silently classic" "$rc" 3
+expect_contains "old engine: with the engine's words" "$err" "buildkit not supported by daemon"
+expect_eq "old engine: one request only" "$(grep -c 'build?' "$work/old-engine.log")" 1
+kill "$old_pid"; wait "$old_pid" 2>/dev/null
 finish
