@@ -71,15 +71,19 @@ class WireReader {
 // google.protobuf.Timestamp as nanoseconds since the Unix epoch.
 std::optional<std::int64_t> timestamp(std::string_view bytes) {
   WireReader r(bytes);
-  std::int64_t seconds = 0, nanos = 0;
+  std::uint64_t seconds = 0, nanos = 0;
   while (!r.done()) {
     const auto f = r.next();
     if (!f) return std::nullopt;
     if (f->type != 0) continue;
-    if (f->number == 1) seconds = static_cast<std::int64_t>(f->value);
-    if (f->number == 2) nanos = static_cast<std::int64_t>(f->value);
+    if (f->number == 1) seconds = f->value;
+    if (f->number == 2) nanos = f->value;
   }
-  return seconds * 1000000000 + nanos;
+  // Anything outside 1970..2262 or with more than a second of nanoseconds is no time an
+  // engine sends: unknown, rather than an overflow.
+  constexpr std::uint64_t kLastSecond = 9223372035;
+  if (seconds > kLastSecond || nanos >= 1000000000) return 0;
+  return static_cast<std::int64_t>(seconds * 1000000000 + nanos);
 }
 
 // Each message below: the field numbers of control.proto.

@@ -128,6 +128,12 @@ TEST_CASE("buildkit trace: what is not a StatusResponse is refused, not misread"
   CHECK_FALSE(decode_trace(good.substr(0, good.size() - 3)).has_value());  // cut short
   CHECK_FALSE(decode_trace(std::string("\x0a\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff", 11)).has_value());
   CHECK_FALSE(decode_trace(std::string("\x0b", 1)).has_value());  // a group: not in these messages
+  // A timestamp no engine sends (negative seconds on the wire are huge varints) is unknown,
+  // not an overflow.
+  const auto odd = decode_trace(bytes_field(1, bytes_field(1, "sha256:z") +
+                                                  bytes_field(5, varint_field(1, ~0ull) + varint_field(2, 5))));
+  REQUIRE(odd.has_value());
+  CHECK(odd->vertexes.at(0).started_ns == 0);
   // Fields this reader does not know (a later engine's) are skipped.
   const auto extra = decode_trace(good + varint_field(9, 7) + bytes_field(4, "warning"));
   REQUIRE(extra.has_value());
