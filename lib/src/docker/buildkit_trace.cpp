@@ -43,7 +43,7 @@ class WireReader {
         if (!v) return std::nullopt;
         field.value = *v;
         return field;
-      }
+    }
       case 1: return skip(8) ? std::optional<Field>(field) : std::nullopt;
       case 5: return skip(4) ? std::optional<Field>(field) : std::nullopt;
       case 2: {
@@ -52,7 +52,7 @@ class WireReader {
         field.bytes = data_.substr(pos_, static_cast<std::size_t>(*length));
         pos_ += static_cast<std::size_t>(*length);
         return field;
-      }
+    }
       default: return std::nullopt;  // groups (3, 4) are not used by these messages
     }
   }
@@ -68,17 +68,27 @@ class WireReader {
   std::size_t pos_ = 0;
 };
 
-// google.protobuf.Timestamp as nanoseconds since the Unix epoch.
-std::optional<std::int64_t> timestamp(std::string_view bytes) {
+// Calls `on_field` for each field of the message in `bytes`; false if it is malformed.
+template <typename OnField>
+bool for_each_field(std::string_view bytes, OnField on_field) {
   WireReader r(bytes);
-  std::uint64_t seconds = 0, nanos = 0;
   while (!r.done()) {
     const auto f = r.next();
-    if (!f) return std::nullopt;
-    if (f->type != 0) continue;
-    if (f->number == 1) seconds = f->value;
-    if (f->number == 2) nanos = f->value;
+    if (!f) return false;
+    on_field(*f);
   }
+  return true;
+}
+
+// google.protobuf.Timestamp as nanoseconds since the Unix epoch.
+std::optional<std::int64_t> timestamp(std::string_view bytes) {
+  std::uint64_t seconds = 0, nanos = 0;
+  const bool ok = for_each_field(bytes, [&](const WireReader::Field& f) {
+    if (f.type != 0) return;
+    if (f.number == 1) seconds = f.value;
+    if (f.number == 2) nanos = f.value;
+  });
+  if (!ok) return std::nullopt;
   // Anything outside 1970..2262 or with more than a second of nanoseconds is no time an
   // engine sends: unknown, rather than an overflow.
   constexpr std::uint64_t kLastSecond = 9223372035;
@@ -88,56 +98,50 @@ std::optional<std::int64_t> timestamp(std::string_view bytes) {
 
 // Each message below: the field numbers of control.proto.
 std::optional<TraceVertex> vertex(std::string_view bytes) {
-  WireReader r(bytes);
   TraceVertex v;
-  while (!r.done()) {
-    const auto f = r.next();
-    if (!f) return std::nullopt;
-    switch (f->number) {
-      case 1: if (f->type == 2) v.digest = f->bytes; break;
-      case 3: if (f->type == 2) v.name = f->bytes; break;
-      case 4: if (f->type == 0) v.cached = f->value != 0; break;
-      case 5: if (f->type == 2) v.started_ns = timestamp(f->bytes).value_or(0); break;
-      case 6: if (f->type == 2) v.completed_ns = timestamp(f->bytes).value_or(0); break;
-      case 7: if (f->type == 2) v.error = f->bytes; break;
+  const bool ok = for_each_field(bytes, [&](const WireReader::Field& f) {
+    switch (f.number) {
+      case 1: if (f.type == 2) v.digest = f.bytes; break;
+      case 3: if (f.type == 2) v.name = f.bytes; break;
+      case 4: if (f.type == 0) v.cached = f.value != 0; break;
+      case 5: if (f.type == 2) v.started_ns = timestamp(f.bytes).value_or(0); break;
+      case 6: if (f.type == 2) v.completed_ns = timestamp(f.bytes).value_or(0); break;
+      case 7: if (f.type == 2) v.error = f.bytes; break;
       default: break;
     }
-  }
+  });
+  if (!ok) return std::nullopt;
   return v;
 }
 
 std::optional<TraceStatus> status(std::string_view bytes) {
-  WireReader r(bytes);
   TraceStatus s;
-  while (!r.done()) {
-    const auto f = r.next();
-    if (!f) return std::nullopt;
-    switch (f->number) {
-      case 1: if (f->type == 2) s.id = f->bytes; break;
-      case 2: if (f->type == 2) s.vertex = f->bytes; break;
-      case 3: if (f->type == 2) s.name = f->bytes; break;
-      case 4: if (f->type == 0) s.current = static_cast<std::int64_t>(f->value); break;
-      case 5: if (f->type == 0) s.total = static_cast<std::int64_t>(f->value); break;
-      case 8: if (f->type == 2) s.completed = true; break;
+  const bool ok = for_each_field(bytes, [&](const WireReader::Field& f) {
+    switch (f.number) {
+      case 1: if (f.type == 2) s.id = f.bytes; break;
+      case 2: if (f.type == 2) s.vertex = f.bytes; break;
+      case 3: if (f.type == 2) s.name = f.bytes; break;
+      case 4: if (f.type == 0) s.current = static_cast<std::int64_t>(f.value); break;
+      case 5: if (f.type == 0) s.total = static_cast<std::int64_t>(f.value); break;
+      case 8: if (f.type == 2) s.completed = true; break;
       default: break;
     }
-  }
+  });
+  if (!ok) return std::nullopt;
   return s;
 }
 
 std::optional<TraceLog> log(std::string_view bytes) {
-  WireReader r(bytes);
   TraceLog l;
-  while (!r.done()) {
-    const auto f = r.next();
-    if (!f) return std::nullopt;
-    switch (f->number) {
-      case 1: if (f->type == 2) l.vertex = f->bytes; break;
-      case 3: if (f->type == 0) l.stream = static_cast<std::int64_t>(f->value); break;
-      case 4: if (f->type == 2) l.message = f->bytes; break;
+  const bool ok = for_each_field(bytes, [&](const WireReader::Field& f) {
+    switch (f.number) {
+      case 1: if (f.type == 2) l.vertex = f.bytes; break;
+      case 3: if (f.type == 0) l.stream = static_cast<std::int64_t>(f.value); break;
+      case 4: if (f.type == 2) l.message = f.bytes; break;
       default: break;
     }
-  }
+  });
+  if (!ok) return std::nullopt;
   return l;
 }
 
@@ -216,10 +220,10 @@ std::string TraceRenderer::render(const Trace& trace) {
       flush_partial(s, out);
       if (!v.error.empty()) {
         out += "#" + std::to_string(s.number) + " ERROR: " + v.error + "\n";
-      } else if (!s.cached) {
+    } else if (!s.cached) {
         const std::int64_t took = v.started_ns != 0 ? v.completed_ns - v.started_ns : 0;
         out += "#" + std::to_string(s.number) + " DONE " + seconds_text(took > 0 ? took : 0) + "\n";
-      }
+    }
     }
   }
   for (const TraceStatus& st : trace.statuses) {
@@ -240,7 +244,7 @@ std::string TraceRenderer::render(const Trace& trace) {
       if (newline == std::string_view::npos) {
         s.partial.append(text);
         break;
-      }
+    }
       std::string_view line = text.substr(0, newline);
       if (line.ends_with('\r')) line.remove_suffix(1);
       out += "#" + std::to_string(s.number) + " " + s.partial;
