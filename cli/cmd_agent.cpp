@@ -7,7 +7,7 @@
 
 #include "command.hpp"
 #include "platform.hpp"
-#include "task/agent.hpp"
+#include "task/local_platform.hpp"
 
 namespace cli {
 

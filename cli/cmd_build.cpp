@@ -73,10 +73,8 @@ task::Result<task::BuildRecord> build_with_progress(Context& ctx, const BuildFla
     args[item.substr(0, eq)] = item.substr(eq + 1);
   }
   if (auto config = task::load_project(std::filesystem::current_path()); !config) return std::unexpected(config.error());
-  auto store = ctx.store();
+  auto store = ctx.workspace().builds();
   if (!store) return std::unexpected(store.error());
-  auto docker = ctx.docker();
-  if (!docker) return std::unexpected(docker.error());
 
   const bool live = !ctx.out.quiet();
   const bool terminal = isatty(2) == 1;
@@ -120,7 +118,7 @@ task::Result<task::BuildRecord> build_with_progress(Context& ctx, const BuildFla
     return task::fail(task::Errc::invalid_input, fmt::format("unknown builder `{}` (from TASK_BUILDER)", builder),
                       "use auto, buildkit or classic");
   }
-  auto record = task::build_project(**store, **docker, options, ctx.env, observer);
+  auto record = task::build_project(**store, options, ctx.env, observer);
   meter.finish();
   if (status_line_open) fmt::print(stderr, "\n");
   return record;
@@ -138,7 +136,7 @@ task::Result<void> run_build(Context& ctx, const BuildFlags& o) {
 
 task::Result<void> run_builds(Context& ctx, const BuildFlags& o) {
   if (o.limit < 1) return task::fail(task::Errc::usage, "--limit must be at least 1");
-  auto store = ctx.store();
+  auto store = ctx.workspace().builds();
   if (!store) return std::unexpected(store.error());
   auto builds = (*store)->list_builds(current_task(), static_cast<std::size_t>(o.limit));
   if (!builds) return std::unexpected(builds.error());
@@ -162,7 +160,7 @@ task::Result<void> run_builds(Context& ctx, const BuildFlags& o) {
 }
 
 task::Result<void> run_logs(Context& ctx, const BuildFlags& o) {
-  auto store = ctx.store();
+  auto store = ctx.workspace().builds();
   if (!store) return std::unexpected(store.error());
   task::Result<task::BuildRecord> build = o.build_id > 0 ? (*store)->get_build(o.build_id) : [&]() -> task::Result<task::BuildRecord> {
     auto name = current_task();

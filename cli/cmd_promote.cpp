@@ -30,165 +30,61 @@ struct PromoteFlags {
   bool allow_direct = false;
 };
 
-task::Result<task::ProjectConfig> project() { return task::load_project(fs::current_path()); }
-
-// The project here, the store, the environment and the project's deployment there.
-struct Target {
-  task::ProjectConfig config;
-  task::Store* store = nullptr;
-  task::EnvironmentRecord env;
-  task::DeploymentRecord current;
-  std::vector<task::RevisionRecord> revisions;  // of `current`, oldest first
-};
-
-task::Result<Target> deployment_here(Context& ctx, const std::string& env_name) {
-  Target t;
-  auto config = project();
-  if (!config) return std::unexpected(config.error());
-  t.config = std::move(*config);
-  auto store = ctx.store();
-  if (!store) return std::unexpected(store.error());
-  t.store = *store;
-  auto env = resolve_env(*t.store, env_name);
-  if (!env) return std::unexpected(env.error());
-  t.env = std::move(*env);
-  auto current = t.store->get_deployment(t.config.name, t.env.name);
-  if (!current) return std::unexpected(current.error());
-  t.current = std::move(*current);
-  auto revisions = t.store->list_revisions(t.current.id);
-  if (!revisions) return std::unexpected(revisions.error());
-  t.revisions = std::move(*revisions);
-  return t;
-}
-
 task::Result<void> run_promote(Context& ctx, const PromoteFlags& o) {
-  auto config = project();
-  if (!config) return std::unexpected(config.error());
-  auto store = ctx.store();
-  if (!store) return std::unexpected(store.error());
-  auto envs = (*store)->list_environments();
-  if (!envs) return std::unexpected(envs.error());
-  auto from = resolve_env(**store, o.from);
-  if (!from) return std::unexpected(from.error());
-  task::Result<task::EnvironmentRecord> to = [&]() -> task::Result<task::EnvironmentRecord> {
-    if (!o.to.empty()) return (*store)->get_environment(o.to);
-    for (const auto& e : *envs) {
-      if (e.position == from->position + 1) return e;
-    }
-    return task::fail(task::Errc::invalid_input, fmt::format("{} is the last environment: there is none to promote to", from->name),
-                      "give --to ENV, or add one with `task env add`");
-  }();
-  if (!to) return std::unexpected(to.error());
-  if (to->name == from->name) {
-    return task::fail(task::Errc::invalid_input, fmt::format("cannot promote from {} to itself", from->name),
-                      "give another environment with --to");
-  }
-  auto source = (*store)->get_deployment(config->name, from->name);
-  if (!source) {
-    return task::fail(task::Errc::not_found, fmt::format("{} is not deployed to {}: nothing to promote", config->name, from->name),
-                      fmt::format("deploy it there first: `task deploy --interval SCHEDULE --env {}`", from->name));
-  }
-  // The image's last run where it comes from must not have failed, unless forced.
-  if (auto recent = (*store)->recent_runs(source->id, 20); recent && !o.force) {
-    for (const auto& r : *recent) {
-      if (r.revision != source->revision.number || r.outcome == task::RunOutcome::skipped) continue;
-      if (r.outcome != task::RunOutcome::succeeded) {
-        return task::fail(task::Errc::conflict,
-                          fmt::format("the last run of revision {} in {} {} (run {}{})", source->revision.number,
-                                      from->name, task::to_string(r.outcome), r.id,
-                                      r.exit_code ? fmt::format(", exit code {}", *r.exit_code) : std::string{}),
-                          fmt::format("see `task logs --run {}`; promote anyway with --force", r.id));
-      }
-      break;
-    }
-  }
-  std::optional<task::DeploymentRecord> current;
-  if (auto d = (*store)->get_deployment(config->name, to->name)) current = *d;
-  task::RevisionRecord revision = source->revision;
-  revision.schedule = o.interval.empty() ? source->revision.schedule : o.interval;
-  revision.timezone = o.timezone.empty() ? (o.interval.empty() ? source->revision.timezone : "") : o.timezone;
-  auto schedule = task::parse_schedule(revision.schedule, revision.timezone);
-  if (!schedule) return std::unexpected(schedule.error());
-  revision.schedule = schedule->text();
-  revision.timezone = schedule->timezone();
-  // The target keeps its own configuration and secrets.
-  auto target_config = (*store)->get_config(config->name, to->name);
-  if (!target_config) return std::unexpected(target_config.error());
-  revision.config = *target_config;
-  revision.command = "promote";
-  revision.note = fmt::format("from {} revision {}", from->name, source->revision.number);
-  revision.change = revision_changes(current, revision);
-  if (o.dry_run) {
-    ctx.out.emit({{"dry_run", true}, {"from", from->name}, {"to", to->name}, {"image_id", revision.image_id},
-                  {"schedule", revision.schedule}, {"timezone", revision.timezone}, {"changes", revision.change}},
-                 [&](std::string& out) {
-                   out += fmt::format("{} would promote {} revision {} from {} to {} ({}): {} {}\nnothing was changed\n",
-                                      ctx.out.paint(Style::warning, "Dry run:"), config->name, source->revision.number,
-                                      from->name, to->name, revision.change.empty() ? "no change" : revision.change,
-                                      revision.image_id.substr(0, 19), revision.schedule);
-                 });
-    return {};
-  }
-  const auto now = std::chrono::time_point_cast<std::chrono::milliseconds>(ctx.now());
-  (*store)->add_event(config->name, from->name, "promoted",
-                      fmt::format("revision {} promoted to {}: {}", source->revision.number, to->name,
-                                  revision.image_id.substr(0, 19)),
-                      now);
-  return commit_revision(ctx, **store, config->name, *to, fs::current_path().string(), std::move(revision), "Promoted");
+  auto name = required_project_task();
+  if (!name) return std::unexpected(name.error());
+  auto result = task::promote(ctx.workspace(), {*name, o.from, o.to, o.interval, o.timezone, o.force, o.dry_run});
+  if (!result) return std::unexpected(result.error());
+  const auto& r = *result;
+  if (!r.dry_run) return print_revision(ctx, r, "Promoted");
+  ctx.out.emit({{"dry_run", true}, {"from", r.from.name}, {"to", r.env.name}, {"image_id", r.revision.image.digest},
+                {"schedule", r.revision.schedule}, {"timezone", r.revision.timezone}, {"changes", r.revision.change}},
+               [&](std::string& out) {
+                 out += fmt::format("{} would promote {} revision {} from {} to {} ({}): {} {}\nnothing was changed\n",
+                                    ctx.out.paint(Style::warning, "Dry run:"), r.task, r.source_revision, r.from.name,
+                                    r.env.name, r.revision.change.empty() ? "no change" : r.revision.change,
+                                    r.revision.image.digest.substr(0, 19), r.revision.schedule);
+               });
+  return {};
 }
 
 task::Result<void> run_rollback(Context& ctx, const PromoteFlags& o) {
-  auto here = deployment_here(ctx, o.env);
-  if (!here) return std::unexpected(here.error());
-  const auto& [config, store, env, current, revisions] = *here;
-  const std::int64_t target = o.revision > 0 ? o.revision : current.revision.number - 1;
-  auto it = std::find_if(revisions.begin(), revisions.end(), [&](const auto& r) { return r.number == target; });
-  if (target < 1 || it == revisions.end()) {
-    return task::fail(task::Errc::not_found,
-                      o.revision > 0 ? fmt::format("{} in {} has no revision {}", config.name, env.name, target)
-                                     : fmt::format("{} in {} has no revision before {}", config.name, env.name,
-                                                   current.revision.number),
-                      "`task history` lists the revisions");
-  }
-  if (target == current.revision.number) {
-    return task::fail(task::Errc::invalid_input, fmt::format("revision {} is the current one", target),
-                      "`task history` lists the revisions");
-  }
-  task::RevisionRecord revision = *it;
-  revision.command = "rollback";
-  revision.note = fmt::format("to revision {}", target);
-  // Its configuration comes back too.
-  auto restored = store->update_config(config.name, env.name, revision.config, {}, true);
-  if (!restored) return std::unexpected(restored.error());
-  revision.change = revision_changes(current, revision);
-  return commit_revision(ctx, *store, config.name, env, current.project_dir, std::move(revision),
-                         fmt::format("Rolled back to revision {}:", target));
+  auto name = required_project_task();
+  if (!name) return std::unexpected(name.error());
+  auto result = task::rollback(ctx.workspace(), {*name, o.env, o.revision});
+  if (!result) return std::unexpected(result.error());
+  return print_revision(ctx, *result, fmt::format("Rolled back to revision {}:", o.revision > 0 ? o.revision
+                                                   : result->before->revision.number - 1));
 }
 
 task::Result<void> run_history(Context& ctx, const PromoteFlags& o) {
-  auto here = deployment_here(ctx, o.env);
-  if (!here) return std::unexpected(here.error());
-  const auto& [config, store, env, current, revisions] = *here;
+  auto name = required_project_task();
+  if (!name) return std::unexpected(name.error());
+  auto at = task::locate(ctx.workspace(), *name, o.env);
+  if (!at) return std::unexpected(at.error());
+  auto revisions = at->platform->revisions(at->key);
+  if (!revisions) return std::unexpected(revisions.error());
+  const std::int64_t current = revisions->empty() ? 0 : revisions->back().number;
   Json list = Json::array();
-  for (const auto& r : revisions) {
+  for (const auto& r : *revisions) {
     Json keys = Json::array();
     for (const auto& [key, v] : r.config) keys.push_back(key);
     list.push_back({{"revision", r.number},
                     {"created_at", rfc3339(r.created_at)},
-                    {"image", r.image_ref},
-                    {"image_id", r.image_id},
+                    {"image", r.image.ref},
+                    {"image_id", r.image.digest},
                     {"schedule", r.schedule},
                     {"timezone", r.timezone},
                     {"config_keys", keys},
                     {"change", r.change},
                     {"command", r.command},
-                    {"current", r.number == current.revision.number}});
+                    {"current", r.number == current}});
   }
-  ctx.out.emit({{"task", config.name}, {"env", env.name}, {"revisions", list}}, [&](std::string& out) {
+  ctx.out.emit({{"task", *name}, {"env", at->env.name}, {"revisions", list}}, [&](std::string& out) {
     Table table({"REV", "WHEN", "IMAGE", "SCHEDULE", "CHANGE", "BY"});
-    for (const auto& r : revisions) {
-      table.add({std::to_string(r.number) + (r.number == current.revision.number ? "*" : ""), rfc3339(r.created_at),
-                 r.image_id.substr(7, 12), r.schedule + (r.timezone == "UTC" ? "" : " " + r.timezone), r.change,
+    for (const auto& r : *revisions) {
+      table.add({std::to_string(r.number) + (r.number == current ? "*" : ""), rfc3339(r.created_at),
+                 r.image.digest.substr(7, 12), r.schedule + (r.timezone == "UTC" ? "" : " " + r.timezone), r.change,
                  "task " + r.command});
     }
     table.render(out, ctx.out);
@@ -198,30 +94,18 @@ task::Result<void> run_history(Context& ctx, const PromoteFlags& o) {
 
 task::Result<void> run_schedule_set(Context& ctx, const PromoteFlags& o) {
   if (o.pairs.empty()) return task::fail(task::Errc::usage, "give the schedule", "e.g. task schedule set \"*/10 * * * *\"");
-  auto config = project();
-  if (!config) return std::unexpected(config.error());
+  auto name = required_project_task();
+  if (!name) return std::unexpected(name.error());
   // `task schedule set @every 30s` unquoted arrives as two words.
   std::string text;
   for (const auto& word : o.pairs) text += (text.empty() ? "" : " ") + word;
-  auto schedule = task::parse_schedule(text, o.timezone);
-  if (!schedule) return std::unexpected(schedule.error());
-  auto store = ctx.store();
-  if (!store) return std::unexpected(store.error());
-  auto env = resolve_env(**store, o.env);
-  if (!env) return std::unexpected(env.error());
-  auto current = (*store)->get_deployment(config->name, env->name);
-  if (!current) return std::unexpected(current.error());
-  task::RevisionRecord revision = current->revision;
-  revision.schedule = schedule->text();
-  revision.timezone = schedule->timezone();
-  revision.command = "schedule";
-  revision.note = "";
-  revision.change = revision_changes(*current, revision);
-  if (revision.change.empty()) {
-    ctx.out.note(fmt::format("{} in {} already runs on {}; nothing to do", config->name, env->name, revision.schedule));
+  auto result = task::set_schedule(ctx.workspace(), {*name, o.env, text, o.timezone});
+  if (!result) return std::unexpected(result.error());
+  if (!result->changed) {
+    ctx.out.note(fmt::format("{} in {} already runs on {}; nothing to do", *name, result->env.name, result->revision.schedule));
     return {};
   }
-  return commit_revision(ctx, **store, config->name, *env, current->project_dir, std::move(revision), "Rescheduled");
+  return print_revision(ctx, *result, "Rescheduled");
 }
 
 task::Result<void> run_config_change(Context& ctx, const PromoteFlags& o, bool unset) {
@@ -229,72 +113,59 @@ task::Result<void> run_config_change(Context& ctx, const PromoteFlags& o, bool u
     return task::fail(task::Errc::usage, unset ? "give the keys to unset" : "give KEY=VALUE pairs",
                       unset ? "e.g. task config unset TARGET_URL" : "e.g. task config set TARGET_URL=https://example.org");
   }
-  auto config = project();
-  if (!config) return std::unexpected(config.error());
-  std::map<std::string, task::ConfigValue> set;
-  std::vector<std::string> keys;
+  auto name = required_project_task();
+  if (!name) return std::unexpected(name.error());
+  task::ConfigOptions options{*name, o.env, {}, {}};
   if (unset) {
     for (const auto& key : o.pairs) {
       if (!task::is_env_name(key)) {
         return task::fail(task::Errc::invalid_input, fmt::format("`{}` is not a valid environment variable name", key));
       }
-      keys.push_back(key);
+      options.unset.push_back(key);
     }
   } else {
-    auto parsed = parse_config_pairs(o.pairs, o.secret);
+    auto parsed = task::parse_config_pairs(o.pairs, o.secret);
     if (!parsed) return std::unexpected(parsed.error());
-    set = std::move(*parsed);
+    options.set = std::move(*parsed);
   }
-  auto store = ctx.store();
-  if (!store) return std::unexpected(store.error());
-  auto env = resolve_env(**store, o.env);
-  if (!env) return std::unexpected(env.error());
-  auto updated = (*store)->update_config(config->name, env->name, set, keys);
-  if (!updated) return std::unexpected(updated.error());
+  auto result = task::change_config(ctx.workspace(), options);
+  if (!result) return std::unexpected(result.error());
   std::string names;
-  for (const auto& [key, v] : set) names += (names.empty() ? "" : ", ") + key;
-  for (const auto& key : keys) names += (names.empty() ? "" : ", ") + key;
-  // A deployment there gets a new revision with the new configuration.
-  auto current = (*store)->get_deployment(config->name, env->name);
-  if (!current) {
-    ctx.out.emit({{"task", config->name}, {"env", env->name}, {"keys", Json(o.pairs.size())}}, [&](std::string& out) {
+  for (const auto& [key, v] : options.set) names += (names.empty() ? "" : ", ") + key;
+  for (const auto& key : options.unset) names += (names.empty() ? "" : ", ") + key;
+  if (!result->deployment) {
+    ctx.out.emit({{"task", *name}, {"env", result->env.name}, {"keys", Json(o.pairs.size())}}, [&](std::string& out) {
       out += fmt::format("{} {} for {} in {}; it applies from its first deploy there\n",
-                         ctx.out.paint(Style::success, unset ? "Unset" : "Set"), names, config->name, env->name);
+                         ctx.out.paint(Style::success, unset ? "Unset" : "Set"), names, *name, result->env.name);
     });
     return {};
   }
-  task::RevisionRecord revision = current->revision;
-  revision.config = *updated;
-  revision.command = "config";
-  revision.note = fmt::format("{} {}", unset ? "unset" : "set", names);
-  revision.change = revision_changes(*current, revision);
-  if (revision.change.empty()) {
+  if (!result->deployment->changed) {
     ctx.out.note("the configuration is unchanged");
     return {};
   }
-  return commit_revision(ctx, **store, config->name, *env, current->project_dir, std::move(revision), "Configured");
+  return print_revision(ctx, *result->deployment, "Configured");
 }
 
 task::Result<void> run_config_list(Context& ctx, const PromoteFlags& o) {
-  auto config = project();
-  if (!config) return std::unexpected(config.error());
-  auto store = ctx.store();
-  if (!store) return std::unexpected(store.error());
-  auto env = resolve_env(**store, o.env);
-  if (!env) return std::unexpected(env.error());
-  auto values = (*store)->get_config(config->name, env->name);
-  if (!values) return std::unexpected(values.error());
+  auto name = required_project_task();
+  if (!name) return std::unexpected(name.error());
+  auto at = task::locate(ctx.workspace(), *name, o.env);
+  if (!at) return std::unexpected(at.error());
+  auto current = at->platform->current(at->key);
+  if (!current) return std::unexpected(current.error());
+  const auto& values = current->config;
   auto shown = [&](const task::ConfigValue& v) { return v.secret && !o.reveal ? std::string("****") : v.value; };
   Json list = Json::array();
-  for (const auto& [key, v] : *values) list.push_back({{"key", key}, {"value", shown(v)}, {"secret", v.secret}});
-  ctx.out.emit({{"task", config->name}, {"env", env->name}, {"config", list}}, [&](std::string& out) {
-    if (values->empty()) {
-      out += fmt::format("no configuration for {} in {}: `task config set KEY=VALUE --env {}`\n", config->name, env->name,
-                         env->name);
+  for (const auto& [key, v] : values) list.push_back({{"key", key}, {"value", shown(v)}, {"secret", v.secret}});
+  ctx.out.emit({{"task", *name}, {"env", at->env.name}, {"config", list}}, [&](std::string& out) {
+    if (values.empty()) {
+      out += fmt::format("no configuration for {} in {}: `task config set KEY=VALUE --env {}`\n", *name, at->env.name,
+                         at->env.name);
       return;
     }
     Table table({"KEY", "VALUE", "SECRET"});
-    for (const auto& [key, v] : *values) table.add({key, shown(v), v.secret ? "yes" : ""});
+    for (const auto& [key, v] : values) table.add({key, shown(v), v.secret ? "yes" : ""});
     table.render(out, ctx.out);
   });
   return {};
@@ -308,10 +179,8 @@ task::Result<void> run_env_add(Context& ctx, const PromoteFlags& o) {
   if (o.network != "host" && o.network != "none") {
     return task::fail(task::Errc::invalid_input, fmt::format("network `{}` is not host or none", o.network));
   }
-  auto store = ctx.store();
-  if (!store) return std::unexpected(store.error());
   task::EnvironmentRecord env{o.name, 0, o.platform, o.allow_direct, o.network};
-  auto added = (*store)->add_environment(env, o.after);
+  auto added = ctx.workspace().add_environment(env, o.after);
   if (!added) return std::unexpected(added.error());
   ctx.out.emit({{"name", added->name}, {"position", added->position}}, [&](std::string& out) {
     out += fmt::format("{} environment {} (number {} in promotion order)\n", ctx.out.paint(Style::success, "Added"),
@@ -321,9 +190,7 @@ task::Result<void> run_env_add(Context& ctx, const PromoteFlags& o) {
 }
 
 task::Result<void> run_env_remove(Context& ctx, const PromoteFlags& o) {
-  auto store = ctx.store();
-  if (!store) return std::unexpected(store.error());
-  if (auto r = (*store)->remove_environment(o.name); !r) return r;
+  if (auto r = ctx.workspace().remove_environment(o.name); !r) return r;
   ctx.out.emit({{"removed", o.name}}, [&](std::string& out) {
     out += fmt::format("{} environment {}\n", ctx.out.paint(Style::success, "Removed"), o.name);
   });

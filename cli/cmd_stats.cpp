@@ -57,7 +57,7 @@ void add_counts(Json& j, const task::OutcomeCounts& c) {
   j["failure_rate"] = rate_json(c.failure_rate());
 }
 
-Json run_pointer(const std::optional<task::RunRecord>& r) {
+Json run_pointer(const std::optional<task::Run>& r) {
   if (!r) return nullptr;
   Json j = run_json(*r);
   j["logs_command"] = fmt::format("task logs --run {}", r->id);
@@ -103,7 +103,7 @@ std::string percent(std::optional<double> rate) {
   return fmt::format("{:.1f}%", *rate * 100.0);
 }
 
-std::string run_line(Context& ctx, const task::RunRecord& r) {
+std::string run_line(Context& ctx, const task::Run& r) {
   std::string text = fmt::format("#{}  {} ({})", r.id, rfc3339(r.scheduled_at), age(r.scheduled_at, ctx.now()));
   if (r.outcome != task::RunOutcome::succeeded) {
     text += "  " + ctx.out.paint(outcome_style(task::to_string(r.outcome)), std::string(task::to_string(r.outcome)));
@@ -196,10 +196,8 @@ task::Result<task::StatsQuery> make_query(Context& ctx, const StatsFlags& o) {
     return task::fail(task::Errc::usage, fmt::format("--since {} by {} makes more than 5000 periods", o.since, o.by),
                       "use --by day, or a shorter --since");
   }
-  auto store = ctx.store();
-  if (!store) return std::unexpected(store.error());
   if (!o.env.empty()) {
-    if (auto env = (*store)->get_environment(o.env); !env) return std::unexpected(env.error());
+    if (auto env = ctx.workspace().environment(o.env); !env) return std::unexpected(env.error());
     q.env = o.env;
   }
   q.task = o.task;
@@ -214,9 +212,7 @@ task::Result<task::StatsQuery> make_query(Context& ctx, const StatsFlags& o) {
 task::Result<void> run_stats(Context& ctx, const StatsFlags& o) {
   auto query = make_query(ctx, o);
   if (!query) return std::unexpected(query.error());
-  auto store = ctx.store();
-  if (!store) return std::unexpected(store.error());
-  auto report = task::compute_stats(**store, *query);
+  auto report = task::compute_stats(ctx.workspace(), *query);
   if (!report) return std::unexpected(report.error());
   if (!query->task.empty() && report->deployments.empty()) {
     return task::fail(task::Errc::not_found,

@@ -11,9 +11,8 @@
 
 #include "output.hpp"
 #include "task/error.hpp"
-#include "task/docker.hpp"
 #include "task/paths.hpp"
-#include "task/store.hpp"
+#include "task/workspace.hpp"
 
 namespace cli {
 
@@ -65,13 +64,12 @@ struct Context {
   Printer out;
   std::function<bool()> interrupted = [] { return false; };  // Ctrl-C was pressed
 
-  // Opened on first use, so commands that need neither start fast.
-  task::Result<task::Store*> store();
-  task::Result<task::DockerClient*> docker();
+  // Opened on first use, so commands that need none of it start fast.
+  task::Workspace& workspace();
+  task::Timestamp now_ms() const { return std::chrono::time_point_cast<std::chrono::milliseconds>(now()); }
 
  private:
-  std::optional<task::Store> store_;
-  std::optional<task::DockerClient> docker_;
+  std::optional<task::Workspace> workspace_;
 };
 
 struct Command {

@@ -1,7 +1,7 @@
 #pragma once
 #include <chrono>
 
-#include "task/store.hpp"
+#include "task/time.hpp"
 // Rendering for people (tables, colour) and for programs (JSON, YAML). stdout carries
 // data; stderr carries progress, notes and errors.
 #include <cstdio>

@@ -19,16 +19,23 @@ set(TASK_LIB_SOURCES
   lib/src/git/fetch.cpp
   lib/src/git/cache.cpp
   lib/src/git/connect.cpp
-  lib/src/store/sqlite.cpp
-  lib/src/store/store.cpp
-  lib/src/store/platform.cpp
+  lib/src/core/deployment.cpp
+  lib/src/state/sqlite.cpp
+  lib/src/state/database.cpp
+  lib/src/state/builds.cpp
+  lib/src/platform/local/store.cpp
+  lib/src/platform/local/local_platform.cpp
+  lib/src/workspace/workspace.cpp
+  lib/src/deploy/deploy.cpp
+  lib/src/deploy/revisions.cpp
+  lib/src/deploy/runs.cpp
   lib/src/build/build.cpp
   lib/src/doctor/doctor.cpp
-  lib/src/agent/agent.cpp
-  lib/src/agent/control.cpp
-  lib/src/agent/worker.cpp
-  lib/src/agent/notify.cpp
-  lib/src/agent/summaries.cpp
+  lib/src/platform/local/agent/agent.cpp
+  lib/src/platform/local/agent/control.cpp
+  lib/src/platform/local/agent/worker.cpp
+  lib/src/platform/local/agent/notify.cpp
+  lib/src/platform/local/agent/summaries.cpp
   lib/src/stats/stats.cpp
   lib/src/stats/html.cpp
   ${TASK_SCHEDULE_SOURCES}

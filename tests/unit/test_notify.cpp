@@ -8,8 +8,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "agent/notify.hpp"
-#include "task/store.hpp"
+#include "platform/local/agent/notify.hpp"
+#include "platform/local/store.hpp"
 
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
@@ -164,8 +164,8 @@ TEST_CASE("the outbox: a notice is queued with the outcome, a recovery only afte
   TempDir dir;
   auto store = task::Store::open(dir.path / "state");
   REQUIRE(store.has_value());
-  task::RevisionRecord revision;
-  revision.image_id = "sha256:one";
+  task::Revision revision;
+  revision.image.digest = "sha256:one";
   revision.schedule = "@every 1m";
   revision.command = "deploy";
   auto d = store->deploy("probe", "development", "/src/probe", revision, at(100));

@@ -6,7 +6,7 @@
 #include <filesystem>
 #include <fstream>
 
-#include "task/store.hpp"
+#include "platform/local/store.hpp"
 #include "state_dir.hpp"
 
 namespace fs = std::filesystem;
@@ -14,10 +14,10 @@ using namespace std::chrono_literals;
 
 namespace {
 
-task::RevisionRecord revision(std::string image, std::string schedule) {
-  task::RevisionRecord r;
-  r.image_id = std::move(image);
-  r.image_ref = "task/probe:abc";
+task::Revision revision(std::string image, std::string schedule) {
+  task::Revision r;
+  r.image.digest = std::move(image);
+  r.image.ref = "task/probe:abc";
   r.schedule = std::move(schedule);
   r.command = "deploy";
   r.policy.retries = 2;
@@ -69,7 +69,7 @@ TEST_CASE("each deploy is a new numbered revision holding image, schedule and po
   REQUIRE(second.has_value());
   CHECK(second->id == first->id);
   CHECK(second->revision.number == 2);
-  CHECK(second->revision.image_id == "sha256:two");
+  CHECK(second->revision.image.digest == "sha256:two");
   CHECK(second->revision.policy.retries == 2);
   CHECK(second->revision.policy.concurrency == task::Concurrency::replace);
   CHECK(second->revision.policy.starting_deadline == 90s);

@@ -13,8 +13,8 @@
 #include <string>
 #include <vector>
 
-#include "task/stats.hpp"
-#include "task/store.hpp"
+#include "stats/local_stats.hpp"
+#include "platform/local/store.hpp"
 #include "state_dir.hpp"
 
 namespace fs = std::filesystem;
@@ -80,9 +80,9 @@ void insert(const fs::path& state, std::int64_t deployment, const std::vector<Ro
 }
 
 std::int64_t deploy(task::Store& store, const std::string& name) {
-  task::RevisionRecord r;
-  r.image_id = "sha256:" + name;
-  r.image_ref = "task/" + name + ":abc";
+  task::Revision r;
+  r.image.digest = "sha256:" + name;
+  r.image.ref = "task/" + name + ":abc";
   r.schedule = "@every 1s";
   r.command = "deploy";
   auto d = store.deploy(name, "development", "/src/" + name, r, ms(base - day));
@@ -164,8 +164,8 @@ void check_deployment(const task::DeploymentStats& s, const std::vector<Row>& ro
   check_counts(s.counts, all);
   check_percentiles(s.duration, all.durations, true);
   check_percentiles(s.lateness, all.lateness, false);
-  CHECK((s.last_success ? s.last_success->id : 0) == all.last_success);
-  CHECK((s.last_failure ? s.last_failure->id : 0) == all.last_failure);
+  CHECK((s.last_success ? std::stoll(s.last_success->id) : 0) == all.last_success);
+  CHECK((s.last_failure ? std::stoll(s.last_failure->id) : 0) == all.last_failure);
   const auto first_period = since - ((since % step) + step) % step;
   REQUIRE(s.periods.size() == static_cast<std::size_t>((until - first_period + step - 1) / step));
   for (std::size_t p = 0; p < s.periods.size(); ++p) {
@@ -268,18 +268,18 @@ TEST_CASE("a known history: empty periods, an all-failed deployment, a single ru
     CHECK(m.lateness.p99 == 20);
     CHECK(m.periods[1].counts.runs == 0);
     CHECK(m.periods[2].counts.runs == 0);
-    CHECK(m.last_failure->id == 5);
-    CHECK(m.last_success->id == 9);
+    CHECK(m.last_failure->id == "5");
+    CHECK(m.last_success->id == "9");
     REQUIRE(m.recent_failures.size() == 3);
-    CHECK(m.recent_failures[0].id == 5);
-    CHECK(m.recent_failures[2].id == 2);
+    CHECK(m.recent_failures[0].id == "5");
+    CHECK(m.recent_failures[2].id == "2");
     CHECK(m.recent_durations == std::vector<std::int64_t>{500, 1000, 60'000, 30, 100, 300});
     const auto& f = report.deployments[0];
     CHECK(f.counts.failed == 5);
     CHECK(f.counts.success_rate().value() == 0.0);
     CHECK(f.counts.failure_rate().value() == 1.0);
     CHECK_FALSE(f.last_success.has_value());
-    CHECK(f.last_failure->id == 15);
+    CHECK(f.last_failure->id == "15");
     CHECK(f.duration.p50 == 300);
     CHECK(f.duration.max == 500);
     CHECK(f.lateness.p99 == 50);
@@ -344,10 +344,10 @@ TEST_CASE("a million runs: every figure exact, from the runs and from the summar
     CHECK(s.counts.timed_out == 200);
     CHECK(s.counts.succeeded == n - 100'000 - 10'000 - 1'000 - 200);
     CHECK(s.periods.size() == 12);
-    CHECK(s.last_failure->id == n);       // i = 999999: failed
-    CHECK(s.last_success->id == n - 1);   // i = 999998
+    CHECK(s.last_failure->id == std::to_string(n));       // i = 999999: failed
+    CHECK(s.last_success->id == std::to_string(n - 1));   // i = 999998
     REQUIRE(s.recent_failures.size() == 10);
-    CHECK(s.recent_failures[1].id == n - 10);
+    CHECK(s.recent_failures[1].id == std::to_string(n - 10));
     CHECK(s.duration.max == 60'000);
   }
   // An hour of it changes: its summary is dropped and the figures follow.

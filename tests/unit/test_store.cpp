@@ -8,7 +8,8 @@
 #include <fstream>
 #include <thread>
 
-#include "task/store.hpp"
+#include "state/database.hpp"
+#include "task/builds.hpp"
 #include "state_dir.hpp"
 
 namespace fs = std::filesystem;
@@ -22,9 +23,9 @@ task::NewBuild new_build(std::string task, std::string commit, bool dirty = fals
 
 TEST_CASE("a new store is created private, in WAL mode, at the latest schema") {
   StateDir state;
-  auto store = task::Store::open(state.path);
+  auto store = task::BuildLedger::open(state.path);
   REQUIRE(store.has_value());
-  CHECK(store->schema_version() == 3);
+  CHECK(task::state::open_database(state.path)->version == 3);
   struct stat st{};
   REQUIRE(stat(state.path.c_str(), &st) == 0);
   CHECK((st.st_mode & 0777) == 0700);
@@ -34,14 +35,14 @@ TEST_CASE("a new store is created private, in WAL mode, at the latest schema") {
   // Opening again migrates nothing and keeps the data.
   auto first = store->begin_build(new_build("a", "c1"));
   REQUIRE(first.has_value());
-  auto again = task::Store::open(state.path);
+  auto again = task::BuildLedger::open(state.path);
   REQUIRE(again.has_value());
   CHECK(again->get_build(first->id)->commit == "c1");
 }
 
 TEST_CASE("a build goes from running to its outcome, newest first") {
   StateDir state;
-  auto store = task::Store::open(state.path);
+  auto store = task::BuildLedger::open(state.path);
   REQUIRE(store.has_value());
   auto b1 = store->begin_build(new_build("probe", "aaa"));
   auto b2 = store->begin_build(new_build("probe", "bbb", true));
@@ -78,12 +79,12 @@ TEST_CASE("a build goes from running to its outcome, newest first") {
 
 TEST_CASE("a database from a newer task is refused, not touched") {
   StateDir state;
-  { REQUIRE(task::Store::open(state.path).has_value()); }
+  { REQUIRE(task::BuildLedger::open(state.path).has_value()); }
   sqlite3* db = nullptr;
   REQUIRE(sqlite3_open((state.path / "task.db").c_str(), &db) == SQLITE_OK);
   REQUIRE(sqlite3_exec(db, "PRAGMA user_version = 99", nullptr, nullptr, nullptr) == SQLITE_OK);
   sqlite3_close(db);
-  auto store = task::Store::open(state.path);
+  auto store = task::BuildLedger::open(state.path);
   REQUIRE_FALSE(store.has_value());
   CHECK(store.error().code == task::Errc::conflict);
   CHECK(store.error().message.find("schema version 99") != std::string::npos);
@@ -91,13 +92,13 @@ TEST_CASE("a database from a newer task is refused, not touched") {
 
 TEST_CASE("writers on separate connections lose nothing") {
   StateDir state;
-  { REQUIRE(task::Store::open(state.path).has_value()); }
+  { REQUIRE(task::BuildLedger::open(state.path).has_value()); }
   constexpr int writers = 4, each = 50;
   std::vector<std::thread> threads;
   std::atomic<int> failures{0};
   for (int w = 0; w < writers; ++w) {
     threads.emplace_back([&, w] {
-      auto store = task::Store::open(state.path);
+      auto store = task::BuildLedger::open(state.path);
       if (!store) { ++failures; return; }
       for (int i = 0; i < each; ++i) {
         auto b = store->begin_build(new_build("t" + std::to_string(w), std::to_string(i)));
@@ -107,7 +108,7 @@ TEST_CASE("writers on separate connections lose nothing") {
   }
   for (auto& t : threads) t.join();
   CHECK(failures == 0);
-  auto store = task::Store::open(state.path);
+  auto store = task::BuildLedger::open(state.path);
   CHECK(store->list_builds("", 1000)->size() == writers * each);
 }
 
@@ -115,7 +116,7 @@ TEST_CASE("an unusable state directory is a clear error") {
   StateDir state;
   fs::create_directories(state.path.parent_path());
   { std::ofstream(state.path) << "a file, not a directory"; }
-  auto store = task::Store::open(state.path);
+  auto store = task::BuildLedger::open(state.path);
   REQUIRE_FALSE(store.has_value());
   CHECK(store.error().code == task::Errc::io);
   CHECK(store.error().hint == "set TASK_HOME to a writable directory");

@@ -1,5 +1,5 @@
 #pragma once
-// `task build`: a task's image from an exact source revision, recorded in the store with
+// `task build`: a task's image from an exact source revision, recorded in the build ledger with
 // its full log whatever the outcome.
 #include <filesystem>
 #include <functional>
@@ -10,7 +10,7 @@
 #include "task/docker.hpp"
 #include "task/error.hpp"
 #include "task/paths.hpp"
-#include "task/store.hpp"
+#include "task/builds.hpp"
 
 namespace task {
 
@@ -40,8 +40,11 @@ struct BuildObserver {
 // Tags task/<name>:<commit12> (with "-dirty.N" for a dirty tree), labels the image
 // with the task, commit, source and build id, and pushes when asked. A failed or cancelled
 // build is stored too, and its error says which build it was.
-Result<BuildRecord> build_project(Store& store, DockerClient& docker, const BuildOptions& options,
+Result<BuildRecord> build_project(BuildLedger& builds, DockerClient& docker, const BuildOptions& options,
                                   const Environment& env, const BuildObserver& observer);
+// The same on the Docker engine that `env` names (DOCKER_HOST …).
+Result<BuildRecord> build_project(BuildLedger& builds, const BuildOptions& options, const Environment& env,
+                                  const BuildObserver& observer);
 
 // The image tag for a build: the first 12 characters of the commit, and for a dirty tree
 // "-dirty.<n>" where n counts the dirty builds of that commit.

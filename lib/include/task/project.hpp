@@ -41,6 +41,7 @@ struct RunPolicy {
   int keep_succeeded = 100;
   int keep_failed = 100;
   std::string failure_webhook;
+  bool operator==(const RunPolicy&) const = default;
 };
 
 struct ProjectConfig {

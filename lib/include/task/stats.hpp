@@ -1,6 +1,6 @@
 #pragma once
-// The figures of `task stats` and `task status` over the run history of the local
-// platform: outcome counts and rates, durations and start lateness, per period.
+// The figures of `task stats` and `task status` over a platform's run history: outcome
+// counts and rates, durations and start lateness, per period.
 //
 // Definitions (the man page of task-stats says the same):
 // - A run belongs to the window and to the period in which its fire time (scheduled_at)
@@ -13,10 +13,6 @@
 //   (succeeded, failed, timed-out). Lateness is started - scheduled, for runs started for a
 //   fire time (trigger schedule or catch-up).
 // - Percentiles are by nearest rank: pN is the value at rank ceil(N/100 * count) in order.
-// Whole hours whose runs are all done are read from summaries the store keeps (and drops
-// when a run of that hour changes), so a million runs take milliseconds, not a scan. The
-// agent stores them after each hour ends (summarize_finished_hours); `task stats` stores
-// those it had to read from the runs.
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -25,7 +21,7 @@
 #include <vector>
 
 #include "task/error.hpp"
-#include "task/store.hpp"
+#include "task/deployment.hpp"
 
 namespace task {
 
@@ -58,12 +54,12 @@ struct PeriodStats {
 };
 
 struct DeploymentStats {
-  DeploymentRecord deployment;
+  Deployment deployment;
   OutcomeCounts counts;
   Percentiles duration, lateness;
-  std::optional<RunRecord> last_success, last_failure;  // in the window
-  std::vector<PeriodStats> periods;                     // every period of the window, oldest first
-  std::vector<RunRecord> recent_failures;               // newest first
+  std::optional<Run> last_success, last_failure;  // in the window
+  std::vector<PeriodStats> periods;               // every period of the window, oldest first
+  std::vector<Run> recent_failures;               // newest first
   std::vector<std::int64_t> recent_durations;           // the newest runs' durations, oldest first
 };
 
@@ -85,22 +81,11 @@ struct StatsReport {
   std::vector<DeploymentStats> deployments;  // by task, then environment in promotion order
 };
 
-Result<StatsReport> compute_stats(Store& store, const StatsQuery& query);
-
-// Summarizes the finished hours (before the hour of `now`) of one deployment whose
-// summary is missing or out of date, newest first, so that `task stats` finds them ready;
-// stops early when `stop` says so. Returns how many stale hours it looked at (hours with
-// a run still going stay stale). The agent calls it in the background.
-Result<std::size_t> summarize_finished_hours(Store& store, std::int64_t deployment_id, Timestamp now,
-                                             const std::function<bool()>& stop = {});
-
 // The success and failure counts of one deployment since `since`, and its newest finished
 // runs' outcomes (oldest first): what `task status` shows.
 struct RecentHealth {
   OutcomeCounts counts;
   std::vector<RunOutcome> outcomes;
 };
-Result<RecentHealth> recent_health(Store& store, std::int64_t deployment_id, Timestamp since, Timestamp until,
-                                   std::size_t outcomes);
 
 }  // namespace task

@@ -62,7 +62,7 @@ std::string event_line(const BuildEvent& e) {
 
 }  // namespace
 
-Result<BuildRecord> build_project(Store& store, DockerClient& docker, const BuildOptions& options,
+Result<BuildRecord> build_project(BuildLedger& store, DockerClient& docker, const BuildOptions& options,
                                   const Environment& env, const BuildObserver& observer) {
   auto config = load_project(options.project_dir);
   if (!config) return std::unexpected(config.error());
@@ -221,6 +221,15 @@ Result<BuildRecord> build_project(Store& store, DockerClient& docker, const Buil
     log_line(fmt::format("pushed {}\n", record->pushed_ref));
   }
   return *record;
+}
+
+Result<BuildRecord> build_project(BuildLedger& builds, const BuildOptions& options, const Environment& env,
+                                  const BuildObserver& observer) {
+  auto endpoint = resolve_docker_endpoint(env);
+  if (!endpoint) return std::unexpected(endpoint.error());
+  auto docker = DockerClient::connect(*endpoint);
+  if (!docker) return std::unexpected(docker.error());
+  return build_project(builds, *docker, options, env, observer);
 }
 
 }  // namespace task

@@ -7,7 +7,7 @@
 
 #include "task/docker.hpp"
 #include "task/scaffold.hpp"
-#include "task/store.hpp"
+#include "state/database.hpp"
 
 namespace task {
 namespace fs = std::filesystem;
@@ -48,8 +48,8 @@ Check git_check() {
 
 Check state_check(const Paths& paths) {
   Check c{"state", false, "", ""};
-  auto store = Store::open(paths.state);
-  if (!store) return {c.name, false, store.error().message, store.error().hint};
+  auto database = state::open_database(paths.state);
+  if (!database) return {c.name, false, database.error().message, database.error().hint};
   struct stat st{};
   if (::stat(paths.state.c_str(), &st) != 0) return {c.name, false, "cannot stat " + paths.state.string(), ""};
   if ((st.st_mode & 077) != 0) {
@@ -61,7 +61,7 @@ Check state_check(const Paths& paths) {
             "set TASK_HOME to a directory of your own"};
   }
   c.ok = true;
-  c.detail = fmt::format("{} (schema {}, mode 700)", paths.state.string(), store->schema_version());
+  c.detail = fmt::format("{} (schema {}, mode 700)", paths.state.string(), database->version);
   return c;
 }
 

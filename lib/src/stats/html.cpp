@@ -205,7 +205,7 @@ std::string tile(const std::string& label, const std::string& value, const std::
                      escape(label), value, sub.empty() ? "" : "<div class=\"sub\">" + sub + "</div>");
 }
 
-std::string run_cell(const std::optional<RunRecord>& r) {
+std::string run_cell(const std::optional<Run>& r) {
   if (!r) return "–";
   return fmt::format("#{} · {}", r->id, escape(when(r->scheduled_at)));
 }

@@ -1,4 +1,4 @@
-#include "task/stats.hpp"
+#include "stats/local_stats.hpp"
 
 #include <algorithm>
 #include <cstring>
@@ -287,11 +287,11 @@ DeploymentStats deployment_stats(Store& store, const DeploymentRecord& d, const 
   out.duration = percentiles(durations);
   out.lateness = percentiles(lateness);
 
-  auto fetch = [&](std::int64_t id) -> std::optional<RunRecord> {
+  auto fetch = [&](std::int64_t id) -> std::optional<Run> {
     if (id == 0) return std::nullopt;
     auto run = store.get_run(id);
     if (!run) return std::nullopt;
-    return *run;
+    return to_run(*run);
   };
   out.last_success = fetch(last_success);
   out.last_failure = fetch(last_failure);

@@ -1,5 +1,5 @@
 // A run's life on its worker thread: container, log, timeout, outcome, retry.
-#include "agent/worker.hpp"
+#include "platform/local/agent/worker.hpp"
 
 #include <fcntl.h>
 #include <unistd.h>
@@ -9,8 +9,8 @@
 
 #include <fmt/format.h>
 
-#include "agent/notify.hpp"
-#include "task/agent.hpp"
+#include "platform/local/agent/notify.hpp"
+#include "task/local_platform.hpp"
 #include "task/schedule.hpp"
 
 namespace task {
@@ -107,7 +107,7 @@ std::chrono::milliseconds backoff(int attempt) {
 
 }  // namespace
 
-void run_worker(const WorkerContext& context, Worker& worker, RunRecord run, const RevisionRecord& revision,
+void run_worker(const WorkerContext& context, Worker& worker, RunRecord run, const Revision& revision,
                 const EnvironmentRecord& environment, bool reattach) {
   auto say = [&](const std::string& line) {
     if (context.log) context.log(fmt::format("{} in {}: run {}: {}", run.task, run.env, run.id, line));
@@ -169,7 +169,7 @@ void run_worker(const WorkerContext& context, Worker& worker, RunRecord run, con
     if (reattach) log.note("starting late: the agent stopped before it could start this run");
     ContainerSpec spec;
     spec.name = fmt::format("task-{}-{}-{}", run.task, run.env, run.id);
-    spec.image = revision.image_id;
+    spec.image = revision.image.digest;
     spec.command = policy.command;
     spec.env = policy.env;
     for (const auto& [key, v] : revision.config) spec.env[key] = v.value;  // the environment's own

@@ -9,9 +9,9 @@
 #include <string_view>
 #include <vector>
 
-#include "agent/background.hpp"
-#include "task/agent.hpp"
-#include "task/store.hpp"
+#include "platform/local/agent/background.hpp"
+#include "task/local_platform.hpp"
+#include "platform/local/store.hpp"
 
 namespace task {
 

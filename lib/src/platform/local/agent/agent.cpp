@@ -22,13 +22,13 @@
 
 #include <fmt/format.h>
 
-#include "agent/agent_impl.hpp"
-#include "agent/notify.hpp"
-#include "agent/summaries.hpp"
-#include "agent/worker.hpp"
+#include "platform/local/agent/agent_impl.hpp"
+#include "platform/local/agent/notify.hpp"
+#include "platform/local/agent/summaries.hpp"
+#include "platform/local/agent/worker.hpp"
 #include "task/docker.hpp"
 #include "task/schedule.hpp"
-#include "task/store.hpp"
+#include "platform/local/store.hpp"
 
 namespace task {
 namespace fs = std::filesystem;
@@ -557,7 +557,7 @@ class Agent {
     worker->run_id = run.id;
     worker->deployment_id = run.deployment_id;
     Worker* raw = worker.get();
-    RevisionRecord revision = e.deployment.revision;
+    Revision revision = e.deployment.revision;
     EnvironmentRecord environment = e.environment;
     const WorkerContext* context = &context_;
     worker->thread = std::thread([raw, run, revision, environment, context, reattach] {

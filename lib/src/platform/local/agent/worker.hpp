@@ -8,7 +8,7 @@
 #include <thread>
 
 #include "task/docker.hpp"
-#include "task/store.hpp"
+#include "platform/local/store.hpp"
 
 namespace task {
 
@@ -42,7 +42,7 @@ struct Worker {
 // Creates and starts the run's container (or, with `reattach`, finds the one a previous
 // agent started), streams its output into the run's log, enforces the timeout, records
 // the outcome, removes the container, and queues a retry when the policy asks for one.
-void run_worker(const WorkerContext& context, Worker& worker, RunRecord run, const RevisionRecord& revision,
+void run_worker(const WorkerContext& context, Worker& worker, RunRecord run, const Revision& revision,
                 const EnvironmentRecord& environment, bool reattach);
 
 // "2026-11-28T12:00:00.123456789Z"

@@ -9,6 +9,7 @@
 #include <string>
 #include <string_view>
 
+#include "task/deployment.hpp"
 #include "task/error.hpp"
 #include "task/paths.hpp"
 
@@ -45,12 +46,7 @@ Result<AgentStatus> start_agent(const std::filesystem::path& state_dir,
 // SIGTERM to the agent, then waits up to `wait` for it to let go of the lock.
 Result<AgentStatus> stop_agent(const std::filesystem::path& state_dir, std::chrono::milliseconds wait);
 
-// The path of a run's log and how its lines look: "<RFC 3339 ns> <out|err|task> <text>".
-struct RunLogLine {
-  std::string timestamp;
-  std::string stream;  // out, err, or task (what the agent itself said about the run)
-  std::string text;
-};
+// How the lines of a run's log file look: "<RFC 3339 ns> <out|err|task> <text>".
 RunLogLine parse_run_log_line(std::string_view line);
 
 }  // namespace task

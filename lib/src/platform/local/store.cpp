@@ -4,139 +4,9 @@
 
 #include <nlohmann/json.hpp>
 
-#include "store/store_impl.hpp"
+#include "platform/local/store_impl.hpp"
 
 namespace task {
-
-const char* const store_detail::platform_schema = R"sql(
-CREATE TABLE environments (
-  name                 TEXT PRIMARY KEY,
-  position             INTEGER NOT NULL,
-  platform             TEXT NOT NULL DEFAULT 'local',
-  allow_direct_deploy  INTEGER NOT NULL DEFAULT 1,
-  network              TEXT NOT NULL DEFAULT 'host'
-);
-INSERT INTO environments (name, position, allow_direct_deploy) VALUES ('development', 0, 1), ('production', 1, 0);
-CREATE TABLE deployments (
-  id                 INTEGER PRIMARY KEY AUTOINCREMENT,
-  task               TEXT NOT NULL,
-  env                TEXT NOT NULL REFERENCES environments (name),
-  project_dir        TEXT NOT NULL DEFAULT '',
-  state              TEXT NOT NULL CHECK (state IN ('active', 'suspended', 'removed')),
-  current_revision   INTEGER NOT NULL DEFAULT 0,
-  scheduled_through  INTEGER,
-  created_at         INTEGER NOT NULL,
-  updated_at         INTEGER NOT NULL,
-  UNIQUE (task, env)
-);
-CREATE TABLE revisions (
-  deployment_id  INTEGER NOT NULL REFERENCES deployments (id),
-  number         INTEGER NOT NULL,
-  image_id       TEXT NOT NULL,
-  image_ref      TEXT NOT NULL DEFAULT '',
-  build_id       INTEGER NOT NULL DEFAULT 0,
-  schedule       TEXT NOT NULL,
-  timezone       TEXT NOT NULL DEFAULT 'UTC',
-  policy         TEXT NOT NULL,
-  change         TEXT NOT NULL DEFAULT '',
-  command        TEXT NOT NULL DEFAULT '',
-  config         TEXT NOT NULL DEFAULT '{}',  -- JSON: {KEY: {value, secret}}
-  created_at     INTEGER NOT NULL,
-  PRIMARY KEY (deployment_id, number)
-);
-CREATE TABLE runs (
-  id             INTEGER PRIMARY KEY AUTOINCREMENT,
-  deployment_id  INTEGER NOT NULL REFERENCES deployments (id),
-  revision       INTEGER NOT NULL,
-  scheduled_at   INTEGER NOT NULL,
-  started_at     INTEGER,
-  finished_at    INTEGER,
-  outcome        TEXT NOT NULL CHECK (outcome IN ('pending', 'starting', 'running', 'succeeded', 'failed',
-                                                  'timed-out', 'skipped', 'lost', 'cancelled')),
-  exit_code      INTEGER,
-  trigger        TEXT NOT NULL CHECK (trigger IN ('schedule', 'manual', 'retry', 'catch-up')),
-  attempt        INTEGER NOT NULL DEFAULT 1,
-  forced         INTEGER NOT NULL DEFAULT 0,
-  container_id   TEXT NOT NULL DEFAULT '',
-  error          TEXT NOT NULL DEFAULT '',
-  created_at     INTEGER NOT NULL
-);
--- A fire time of a schedule is handled once: never two runs for one instant.
-CREATE UNIQUE INDEX runs_once ON runs (deployment_id, scheduled_at) WHERE trigger IN ('schedule', 'catch-up');
-CREATE INDEX runs_by_deployment ON runs (deployment_id, id DESC);
-CREATE INDEX runs_unfinished ON runs (outcome) WHERE outcome IN ('pending', 'starting', 'running');
--- Each environment's configuration of a task; revisions keep a copy of it.
-CREATE TABLE config (
-  task    TEXT NOT NULL,
-  env     TEXT NOT NULL,
-  key     TEXT NOT NULL,
-  value   TEXT NOT NULL,
-  secret  INTEGER NOT NULL DEFAULT 0,
-  PRIMARY KEY (task, env, key)
-);
-CREATE TABLE events (
-  id       INTEGER PRIMARY KEY AUTOINCREMENT,
-  task     TEXT NOT NULL,
-  env      TEXT NOT NULL,
-  at       INTEGER NOT NULL,
-  kind     TEXT NOT NULL,
-  message  TEXT NOT NULL
-);
-CREATE INDEX events_by_task ON events (task, env, id);
-)sql";
-
-const char* const store_detail::observe_schema = R"sql(
--- History limits remove logs; a run's record stays for the figures of `task stats`
--- until it is older than the retention.
-ALTER TABLE runs ADD COLUMN log_pruned INTEGER NOT NULL DEFAULT 0;
-CREATE INDEX runs_with_log ON runs (deployment_id, outcome, id) WHERE log_pruned = 0;
--- Everything `task stats` reads, in the order it reads it: a scan of the index alone.
-CREATE INDEX runs_stats ON runs (deployment_id, scheduled_at, outcome, trigger, started_at, finished_at, exit_code);
--- Failure notices waiting for delivery, and what became of them.
-CREATE TABLE notifications (
-  id             INTEGER PRIMARY KEY AUTOINCREMENT,
-  deployment_id  INTEGER NOT NULL REFERENCES deployments (id),
-  run_id         INTEGER NOT NULL,
-  kind           TEXT NOT NULL CHECK (kind IN ('failure', 'recovery')),
-  url            TEXT NOT NULL,
-  payload        TEXT NOT NULL,
-  state          TEXT NOT NULL CHECK (state IN ('pending', 'delivered', 'failed')),
-  attempts       INTEGER NOT NULL DEFAULT 0,
-  next_at        INTEGER NOT NULL,
-  last_error     TEXT NOT NULL DEFAULT '',
-  created_at     INTEGER NOT NULL
-);
-CREATE INDEX notifications_due ON notifications (next_at) WHERE state = 'pending';
-CREATE INDEX notifications_by_deployment ON notifications (deployment_id, id);
--- Every UTC hour of a deployment that has runs, with a generation that each change to its
--- runs advances (by the triggers below, in the changing transaction), and the summary of
--- `task stats` figures computed at some generation: current while the two agree.
-CREATE TABLE run_hours (
-  deployment_id       INTEGER NOT NULL,
-  hour                INTEGER NOT NULL,
-  generation          INTEGER NOT NULL DEFAULT 1,
-  summary_generation  INTEGER NOT NULL DEFAULT 0,
-  summary             BLOB,
-  PRIMARY KEY (deployment_id, hour)
-) WITHOUT ROWID;
-INSERT INTO run_hours (deployment_id, hour)
-  SELECT DISTINCT deployment_id, scheduled_at - scheduled_at % 3600000 FROM runs;
-CREATE TRIGGER runs_hour_insert AFTER INSERT ON runs BEGIN
-  INSERT INTO run_hours (deployment_id, hour) VALUES (NEW.deployment_id, NEW.scheduled_at - NEW.scheduled_at % 3600000)
-    ON CONFLICT (deployment_id, hour) DO UPDATE SET generation = generation + 1;
-END;
-CREATE TRIGGER runs_hour_update AFTER UPDATE OF scheduled_at, outcome, trigger, started_at, finished_at, exit_code ON runs BEGIN
-  INSERT INTO run_hours (deployment_id, hour) VALUES (NEW.deployment_id, NEW.scheduled_at - NEW.scheduled_at % 3600000)
-    ON CONFLICT (deployment_id, hour) DO UPDATE SET generation = generation + 1;
-  UPDATE run_hours SET generation = generation + 1
-    WHERE deployment_id = OLD.deployment_id AND hour = OLD.scheduled_at - OLD.scheduled_at % 3600000
-      AND OLD.scheduled_at - OLD.scheduled_at % 3600000 != NEW.scheduled_at - NEW.scheduled_at % 3600000;
-END;
-CREATE TRIGGER runs_hour_delete AFTER DELETE ON runs BEGIN
-  UPDATE run_hours SET generation = generation + 1
-    WHERE deployment_id = OLD.deployment_id AND hour = OLD.scheduled_at - OLD.scheduled_at % 3600000;
-END;
-)sql";
 
 namespace {
 
@@ -236,13 +106,12 @@ std::map<std::string, ConfigValue> config_from(const std::string& text) {
   return out;
 }
 
-RevisionRecord read_revision(const sqlite::Statement& s, int at) {
-  RevisionRecord r;
-  r.deployment_id = s.integer(at);
+Revision read_revision(const sqlite::Statement& s, int at) {
+  Revision r;
   r.number = s.integer(at + 1);
-  r.image_id = s.text(at + 2);
-  r.image_ref = s.text(at + 3);
-  r.build_id = s.integer(at + 4);
+  r.image.digest = s.text(at + 2);
+  r.image.ref = s.text(at + 3);
+  r.image.build = s.integer(at + 4);
   r.schedule = s.text(at + 5);
   r.timezone = s.text(at + 6);
   r.policy = policy_from(s.text(at + 7));
@@ -286,55 +155,37 @@ Result<void> insert_event(sqlite3* db, const std::string& task, const std::strin
 
 }  // namespace
 
-std::string_view to_string(DeploymentState state) {
-  switch (state) {
-    case DeploymentState::active: return "active";
-    case DeploymentState::suspended: return "suspended";
-    case DeploymentState::removed: return "removed";
-  }
-  return "active";
+Store::Store(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Store::Store(Store&&) noexcept = default;
+Store& Store::operator=(Store&&) noexcept = default;
+Store::~Store() = default;
+
+int Store::schema_version() const { return impl_->version; }
+const fs::path& Store::state_dir() const { return impl_->dir; }
+
+Result<Store> Store::open(const fs::path& state_dir) {
+  auto database = state::open_database(state_dir);
+  if (!database) return std::unexpected(database.error());
+  auto impl = std::make_unique<Impl>();
+  static_cast<state::Database&>(*impl) = std::move(*database);
+  return Store(std::move(impl));
 }
 
-std::string_view to_string(RunOutcome outcome) {
-  switch (outcome) {
-    case RunOutcome::pending: return "pending";
-    case RunOutcome::starting: return "starting";
-    case RunOutcome::running: return "running";
-    case RunOutcome::succeeded: return "succeeded";
-    case RunOutcome::failed: return "failed";
-    case RunOutcome::timed_out: return "timed-out";
-    case RunOutcome::skipped: return "skipped";
-    case RunOutcome::lost: return "lost";
-    case RunOutcome::cancelled: return "cancelled";
-  }
-  return "lost";
-}
-
-std::string_view to_string(RunTrigger trigger) {
-  switch (trigger) {
-    case RunTrigger::schedule: return "schedule";
-    case RunTrigger::manual: return "manual";
-    case RunTrigger::retry: return "retry";
-    case RunTrigger::catch_up: return "catch-up";
-  }
-  return "schedule";
-}
-
-bool is_finished(RunOutcome outcome) {
-  return outcome != RunOutcome::pending && outcome != RunOutcome::starting && outcome != RunOutcome::running;
-}
-
-Result<std::optional<BuildRecord>> Store::build_for_commit(const std::string& task, const std::string& commit) {
-  sqlite::Statement s(impl_->db.get(),
-                      "SELECT id FROM builds WHERE task = ? AND commit_id = ? AND dirty = 0 AND status = 'succeeded' "
-                      "ORDER BY id DESC LIMIT 1");
-  s.bind(1, task).bind(2, commit);
-  auto row = s.step();
-  if (!row) return std::unexpected(row.error());
-  if (!*row) return std::optional<BuildRecord>{};
-  auto build = get_build(s.integer(0));
-  if (!build) return std::unexpected(build.error());
-  return std::optional<BuildRecord>{std::move(*build)};
+Run to_run(const RunRecord& r) {
+  return Run{.id = std::to_string(r.id),
+             .task = r.task,
+             .env = r.env,
+             .revision = r.revision,
+             .scheduled_at = r.scheduled_at,
+             .started_at = r.started_at,
+             .finished_at = r.finished_at,
+             .outcome = r.outcome,
+             .exit_code = r.exit_code,
+             .trigger = r.trigger,
+             .attempt = r.attempt,
+             .error = r.error,
+             .forced = r.forced,
+             .log_pruned = r.log_pruned};
 }
 
 Result<std::vector<EnvironmentRecord>> Store::list_environments() {
@@ -356,11 +207,26 @@ Result<EnvironmentRecord> Store::get_environment(const std::string& name) {
   return fail(Errc::not_found, fmt::format("no environment `{}`", name), fmt::format("the environments are: {}", names));
 }
 
-Result<DeploymentRecord> Store::deploy(const std::string& task, const std::string& env, const std::string& project_dir,
-                                       RevisionRecord revision, Timestamp now) {
-  auto* db = impl_->db.get();
-  sqlite::Transaction tx(db);
-  if (auto b = tx.begun(); !b) return std::unexpected(b.error());
+namespace {
+
+// Replaces the configuration of (task, env), inside the caller's transaction.
+Result<void> write_config(sqlite3* db, const std::string& task, const std::string& env, const Config& config) {
+  sqlite::Statement clear(db, "DELETE FROM config WHERE task = ? AND env = ?");
+  if (auto r = clear.bind(1, task).bind(2, env).run(); !r) return r;
+  sqlite::Statement insert(db, "INSERT INTO config (task, env, key, value, secret) VALUES (?, ?, ?, ?, ?)");
+  for (const auto& [key, v] : config) {
+    insert.reset();
+    if (auto r = insert.bind(1, task).bind(2, env).bind(3, key).bind(4, v.value).bind(5, std::int64_t{v.secret}).run(); !r) {
+      return r;
+    }
+  }
+  return {};
+}
+
+// The next revision of (task, env) and its event, inside the caller's transaction; returns
+// the deployment's id.
+Result<std::int64_t> insert_revision(sqlite3* db, const std::string& task, const std::string& env,
+                                     const std::string& project_dir, const Revision& revision, Timestamp now) {
   sqlite::Statement upsert(db,
                            "INSERT INTO deployments (task, env, project_dir, state, created_at, updated_at)"
                            " VALUES (?1, ?2, ?3, 'active', ?4, ?4)"
@@ -374,7 +240,7 @@ Result<DeploymentRecord> Store::deploy(const std::string& task, const std::strin
   if (auto done = upsert.step(); !done) return std::unexpected(done.error());
   sqlite::Statement insert(db, fmt::format("INSERT INTO revisions ({}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                                            revision_columns));
-  insert.bind(1, id).bind(2, number).bind(3, revision.image_id).bind(4, revision.image_ref).bind(5, revision.build_id)
+  insert.bind(1, id).bind(2, number).bind(3, revision.image.digest).bind(4, revision.image.ref).bind(5, revision.image.build)
       .bind(6, revision.schedule).bind(7, revision.timezone).bind(8, policy_json(revision.policy))
       .bind(9, revision.change).bind(10, revision.command).bind(11, millis(now)).bind(12, config_json(revision.config));
   if (auto r = insert.run(); !r) return std::unexpected(r.error());
@@ -386,14 +252,61 @@ Result<DeploymentRecord> Store::deploy(const std::string& task, const std::strin
                            : revision.command == "schedule" ? "rescheduled"
                                                             : "deployed";
   auto message = fmt::format("revision {} {} to {}: {}, {} ({}){}", number, verb, env,
-                             revision.image_ref.empty() ? revision.image_id.substr(0, 19) : revision.image_ref,
+                             revision.image.ref.empty() ? revision.image.digest.substr(0, 19) : revision.image.ref,
                              revision.schedule, revision.timezone, revision.note.empty() ? "" : "; " + revision.note);
   if (auto r = insert_event(db, task, env, verb == "rolled back" ? "rollback" : verb, message, now);
       !r) {
     return std::unexpected(r.error());
   }
+  return id;
+}
+
+}  // namespace
+
+Result<DeploymentRecord> Store::deploy(const std::string& task, const std::string& env, const std::string& project_dir,
+                                       Revision revision, Timestamp now) {
+  auto* db = impl_->db.get();
+  sqlite::Transaction tx(db);
+  if (auto b = tx.begun(); !b) return std::unexpected(b.error());
+  auto id = insert_revision(db, task, env, project_dir, revision, now);
+  if (!id) return std::unexpected(id.error());
   if (auto r = tx.commit(); !r) return std::unexpected(r.error());
-  return get_deployment(id);
+  return get_deployment(*id);
+}
+
+Result<std::optional<DeploymentRecord>> Store::apply(const std::string& task, const std::string& env,
+                                                     const Planner& plan, Timestamp now) {
+  auto* db = impl_->db.get();
+  sqlite::Transaction tx(db);
+  if (auto b = tx.begun(); !b) return std::unexpected(b.error());
+  Current current;
+  std::string project_dir;
+  if (auto d = get_deployment(task, env)) {
+    project_dir = d->project_dir;
+    current.deployment = std::move(*d);
+  } else if (d.error().code != Errc::not_found) {
+    return std::unexpected(d.error());
+  }
+  auto config = get_config(task, env);
+  if (!config) return std::unexpected(config.error());
+  current.config = std::move(*config);
+  auto change = plan(current);
+  if (!change) return std::unexpected(change.error());
+  if (!*change) return std::optional<DeploymentRecord>{};
+  if ((*change)->config) {
+    if (auto r = write_config(db, task, env, *(*change)->config); !r) return std::unexpected(r.error());
+  }
+  std::optional<std::int64_t> id;
+  if ((*change)->revision) {
+    auto inserted = insert_revision(db, task, env, project_dir, *(*change)->revision, now);
+    if (!inserted) return std::unexpected(inserted.error());
+    id = *inserted;
+  }
+  if (auto r = tx.commit(); !r) return std::unexpected(r.error());
+  if (!id) return std::optional<DeploymentRecord>{};
+  auto after = get_deployment(*id);
+  if (!after) return std::unexpected(after.error());
+  return std::optional<DeploymentRecord>{std::move(*after)};
 }
 
 Result<DeploymentRecord> Store::get_deployment(const std::string& task, const std::string& env) {
@@ -563,11 +476,11 @@ Result<void> Store::remove_environment(const std::string& name) {
   return tx.commit();
 }
 
-Result<std::vector<RevisionRecord>> Store::list_revisions(std::int64_t deployment_id) {
+Result<std::vector<Revision>> Store::list_revisions(std::int64_t deployment_id) {
   sqlite::Statement s(impl_->db.get(),
                       fmt::format("SELECT {} FROM revisions WHERE deployment_id = ? ORDER BY number", revision_columns));
   s.bind(1, deployment_id);
-  return collect<RevisionRecord>(s, [](const sqlite::Statement& r) { return read_revision(r, 0); });
+  return collect<Revision>(s, [](const sqlite::Statement& r) { return read_revision(r, 0); });
 }
 
 Result<RunRecord> Store::add_run(const NewRun& run, Timestamp now, std::optional<Timestamp> through) {

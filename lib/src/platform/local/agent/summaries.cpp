@@ -1,9 +1,9 @@
-#include "agent/summaries.hpp"
+#include "platform/local/agent/summaries.hpp"
 
 #include <fmt/format.h>
 
-#include "task/stats.hpp"
-#include "task/store.hpp"
+#include "stats/local_stats.hpp"
+#include "platform/local/store.hpp"
 
 namespace task {
 

@@ -7,7 +7,7 @@
 #include <functional>
 #include <string_view>
 
-#include "agent/background.hpp"
+#include "platform/local/agent/background.hpp"
 
 namespace task {
 

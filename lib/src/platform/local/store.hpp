@@ -1,8 +1,8 @@
 #pragma once
-// The local platform's state: one SQLite database under $TASK_HOME in WAL mode, with a
-// versioned schema migrated forward on open. Every change is one transaction, and several
-// task processes may use one store at once (they wait on each other's locks, up to a
-// busy timeout, rather than fail).
+// The local platform's records in the state database (state/database.hpp): environments,
+// deployments and their revisions, runs, notices and the event log. Every change is one
+// transaction. Private to the local platform: what the rest of task sees of them is the
+// platform-neutral vocabulary of task/deployment.hpp, through task/platform.hpp.
 #include <chrono>
 #include <filesystem>
 #include <functional>
@@ -13,95 +13,20 @@
 #include <vector>
 
 #include "task/error.hpp"
+#include "task/deployment.hpp"
+#include "task/platform.hpp"
 #include "task/project.hpp"
 
 namespace task {
 
-using Timestamp = std::chrono::sys_time<std::chrono::milliseconds>;
-
-enum class BuildStatus { running, succeeded, failed, cancelled };
-std::string_view to_string(BuildStatus);
-
-struct BuildRecord {
+// A deployment as the local platform keeps it.
+struct DeploymentRecord : Deployment {
   std::int64_t id = 0;
-  std::string task;          // the task's name
-  std::string project_dir;   // absolute path of the project built
-  std::string commit;        // full commit id of the source
-  bool dirty = false;        // the work tree had uncommitted changes
-  std::string source_url;    // remote URL for a connected repository; "" for a local tree
-  std::string image_ref;     // task/<name>:<commit12>[-dirty.N]
-  std::string image_id;      // sha256:… once built
-  std::string pushed_ref;    // registry reference once pushed, with its digest
-  BuildStatus status = BuildStatus::running;
-  std::string error;         // why it failed, for failed and cancelled builds
-  Timestamp started_at{};
-  std::optional<Timestamp> finished_at;
-  std::filesystem::path log_path;  // the full build log
-};
-
-struct NewBuild {
-  std::string task;
   std::string project_dir;
-  std::string commit;
-  bool dirty = false;
-  std::string source_url;
-  Timestamp started_at{};
-};
-
-// An environment: a named place where tasks run, in promotion order (DESIGN §1).
-struct EnvironmentRecord {
-  std::string name;
-  int position = 0;                  // promotion order, 0 first
-  std::string platform = "local";
-  bool allow_direct_deploy = true;   // false: takes promotions only (production)
-  std::string network = "host";      // the containers' network mode: host or none
-};
-
-enum class DeploymentState { active, suspended, removed };
-std::string_view to_string(DeploymentState);
-
-// A configuration value given to runs as an environment variable. Secrets are never
-// printed unless asked for, and are masked in run logs.
-struct ConfigValue {
-  std::string value;
-  bool secret = false;
-  bool operator==(const ConfigValue&) const = default;
-};
-
-// One numbered revision of a deployment: everything a run needs, fixed when it was made.
-struct RevisionRecord {
-  std::int64_t deployment_id = 0;
-  std::int64_t number = 0;
-  std::string image_id;    // sha256:… (what runs)
-  std::string image_ref;   // the tag it had when deployed, for people
-  std::int64_t build_id = 0;  // 0: deployed from --image
-  std::string schedule;    // as given, e.g. "*/5 * * * *" or "@every 2s"
-  std::string timezone = "UTC";
-  RunPolicy policy;        // from task.yaml's run section
-  std::string change;      // what changed: "image, schedule" …
-  std::string command;     // by which command: "deploy", "promote", "rollback", "config", "schedule"
-  std::map<std::string, ConfigValue> config;  // the environment's configuration and secrets
-  std::string note;        // for the event log only: "from development", "to revision 2"
-  Timestamp created_at{};
-};
-
-struct DeploymentRecord {
-  std::int64_t id = 0;
-  std::string task, env;
-  std::string project_dir;
-  DeploymentState state = DeploymentState::active;
-  Timestamp created_at{}, updated_at{};
   // The newest fire time the agent has handled (run, skipped or missed); nullopt: none
   // yet, so the schedule starts after the deployment was made.
   std::optional<Timestamp> scheduled_through;
-  RevisionRecord revision;  // the current revision
 };
-
-enum class RunOutcome { pending, starting, running, succeeded, failed, timed_out, skipped, lost, cancelled };
-enum class RunTrigger { schedule, manual, retry, catch_up };
-std::string_view to_string(RunOutcome);
-std::string_view to_string(RunTrigger);
-bool is_finished(RunOutcome);
 
 struct RunRecord {
   std::int64_t id = 0;
@@ -120,6 +45,8 @@ struct RunRecord {
   bool log_pruned = false;  // its log was removed by the history limits; the record stays
   std::filesystem::path log_path;
 };
+// The platform-neutral view of a run (its id as text).
+Run to_run(const RunRecord& record);
 
 struct NewRun {
   std::int64_t deployment_id = 0;
@@ -197,22 +124,6 @@ class Store {
   int schema_version() const;
   const std::filesystem::path& state_dir() const;
 
-  // A running build with its id and log path; the caller writes the log file.
-  Result<BuildRecord> begin_build(const NewBuild& build);
-  // How many builds of `task` for `commit` (dirty ones) exist: numbers dirty image tags.
-  Result<std::int64_t> count_dirty_builds(const std::string& task, const std::string& commit);
-  Result<void> set_build_image_ref(std::int64_t id, const std::string& image_ref);
-  Result<void> finish_build(std::int64_t id, BuildStatus status, const std::string& image_id,
-                            const std::string& error, Timestamp finished_at);
-  Result<void> set_build_pushed(std::int64_t id, const std::string& pushed_ref);
-  // Newest first; `task` "" means every task.
-  Result<std::vector<BuildRecord>> list_builds(const std::string& task, std::size_t limit);
-  Result<BuildRecord> get_build(std::int64_t id);
-  // The newest build of `task`, optionally only successful ones.
-  Result<BuildRecord> latest_build(const std::string& task, bool succeeded_only);
-  // The newest successful build of `task` made from `commit` with a clean tree.
-  Result<std::optional<BuildRecord>> build_for_commit(const std::string& task, const std::string& commit);
-
   // Environments, in promotion order.
   Result<std::vector<EnvironmentRecord>> list_environments();
   Result<EnvironmentRecord> get_environment(const std::string& name);
@@ -220,8 +131,12 @@ class Store {
   // Creates the deployment of (task, env) or adds a revision to it, makes it active and
   // records a `deployed` event: one transaction. `revision.number` is assigned.
   Result<DeploymentRecord> deploy(const std::string& task, const std::string& env,
-                                  const std::string& project_dir, RevisionRecord revision,
+                                  const std::string& project_dir, Revision revision,
                                   Timestamp now);
+  // Reads (task, env)'s deployment and configuration, plans a change from them and writes
+  // it: configuration, revision and event in one transaction.
+  Result<std::optional<DeploymentRecord>> apply(const std::string& task, const std::string& env,
+                                                const Planner& plan, Timestamp now);
   Result<DeploymentRecord> get_deployment(const std::string& task, const std::string& env);
   Result<DeploymentRecord> get_deployment(std::int64_t id);
   // Active and suspended ones (and removed ones when asked), ordered by task, environment.
@@ -229,7 +144,7 @@ class Store {
   // Suspends, resumes or removes; records the event. Errc::conflict when already so.
   Result<DeploymentRecord> set_deployment_state(const std::string& task, const std::string& env,
                                                 DeploymentState state, Timestamp now);
-  Result<std::vector<RevisionRecord>> list_revisions(std::int64_t deployment_id);
+  Result<std::vector<Revision>> list_revisions(std::int64_t deployment_id);
 
   // The configuration of `task` in `env`, key by key.
   Result<std::map<std::string, ConfigValue>> get_config(const std::string& task, const std::string& env);

@@ -1,4 +1,4 @@
-#include "store/sqlite.hpp"
+#include "state/sqlite.hpp"
 
 #include <fmt/format.h>
 

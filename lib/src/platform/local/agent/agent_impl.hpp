@@ -4,7 +4,7 @@
 
 #include <filesystem>
 
-#include "task/agent.hpp"
+#include "task/local_platform.hpp"
 
 namespace task::agent_detail {
 

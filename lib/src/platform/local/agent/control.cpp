@@ -13,7 +13,7 @@
 
 #include <fmt/format.h>
 
-#include "agent/agent_impl.hpp"
+#include "platform/local/agent/agent_impl.hpp"
 
 namespace task {
 namespace fs = std::filesystem;

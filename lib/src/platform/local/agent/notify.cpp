@@ -1,5 +1,5 @@
 // Failure notices: the message, the POST, the retry policy, and the sender thread.
-#include "agent/notify.hpp"
+#include "platform/local/agent/notify.hpp"
 
 #include <curl/curl.h>
 

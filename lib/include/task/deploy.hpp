@@ -1,0 +1,107 @@
+#pragma once
+// The deployment use cases (DESIGN §2): deploy, promote, rollback, schedule set, config
+// set/unset, suspend/resume/undeploy, over whatever platform each environment is bound to.
+// Each is one library call with an options struct in and a result struct out; each change
+// is applied by the platform in one transaction, planned from the state inside it.
+#include <filesystem>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "task/builds.hpp"
+#include "task/deployment.hpp"
+#include "task/error.hpp"
+#include "task/platform.hpp"
+#include "task/project.hpp"
+#include "task/workspace.hpp"
+
+namespace task {
+
+// What a change did to one deployment, or would do (dry run), or that it was nothing.
+struct RevisionResult {
+  std::string task;
+  EnvironmentRecord env;
+  bool dry_run = false;
+  bool changed = true;                // false: the deployment already is so; nothing was written
+  std::optional<Deployment> before;   // none: a new deployment
+  Revision revision;                  // the revision made (or planned, numbered as it would be)
+  std::string schedule_words;         // the schedule in words
+  std::vector<std::string> next_runs; // the next three fire times, RFC 3339
+  RunnerStatus runner;                // what runs it, after the change
+};
+
+struct DeployOptions {
+  ProjectConfig project;              // task.yaml
+  std::filesystem::path project_dir;
+  std::string env;                    // "" : the first environment
+  std::string interval, timezone;
+  std::int64_t build = 0;             // deploy this build
+  std::string image;                  // or this image of the platform's engine
+  bool dry_run = false;
+  // Builds the project's current source when it has no build yet (with progress shown by
+  // the caller). Empty: a deploy that needs a build fails instead.
+  std::function<Result<BuildRecord>()> build_now;
+};
+Result<RevisionResult> deploy(Workspace& workspace, const DeployOptions& options);
+
+struct PromoteOptions {
+  std::string task;
+  std::string from, to;               // "" : the first environment / the next one after `from`
+  std::string interval, timezone;     // "" : the source's schedule
+  bool force = false;                 // even when the image's last run there did not succeed
+  bool dry_run = false;
+};
+struct PromoteResult : RevisionResult {
+  EnvironmentRecord from;
+  std::int64_t source_revision = 0;
+};
+Result<PromoteResult> promote(Workspace& workspace, const PromoteOptions& options);
+
+struct RollbackOptions {
+  std::string task, env;
+  std::int64_t to = 0;                // 0 : the revision before the current one
+};
+// Back to an earlier revision (image, schedule, configuration) as a new one.
+Result<RevisionResult> rollback(Workspace& workspace, const RollbackOptions& options);
+
+struct ScheduleOptions {
+  std::string task, env;
+  std::string schedule, timezone;
+};
+Result<RevisionResult> set_schedule(Workspace& workspace, const ScheduleOptions& options);
+
+struct ConfigOptions {
+  std::string task, env;
+  Config set;                         // keys to set
+  std::vector<std::string> unset;     // keys to remove (each must be there)
+};
+struct ConfigResult {
+  std::string task;
+  EnvironmentRecord env;
+  Config config;                              // the configuration after the change
+  std::optional<RevisionResult> deployment;   // the revision made there, when deployed
+};
+Result<ConfigResult> change_config(Workspace& workspace, const ConfigOptions& options);
+// KEY=VALUE … with KEY a valid environment variable name and VALUE one line.
+Result<Config> parse_config_pairs(const std::vector<std::string>& pairs, bool secret);
+
+struct StateResult {
+  Deployment deployment;
+  RunnerStatus runner;
+};
+Result<StateResult> set_deployment_state(Workspace& workspace, const DeploymentKey& key, DeploymentState state);
+
+// A deployment and the platform it is on, found from a task name and an environment name
+// ("" : the first environment).
+struct Located {
+  EnvironmentRecord env;
+  Platform* platform = nullptr;
+  DeploymentKey key;
+};
+Result<Located> locate(Workspace& workspace, const std::string& task, const std::string& env);
+
+// What `next` changes against the current revision: "image, schedule", "" for nothing.
+std::string revision_changes(const std::optional<Deployment>& current, const Revision& next);
+
+}  // namespace task

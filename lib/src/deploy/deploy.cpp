@@ -1,0 +1,189 @@
+// task deploy, and what every change of a deployment shares.
+#include "deploy/internal.hpp"
+
+#include <fmt/format.h>
+
+#include "task/git.hpp"
+#include "task/schedule.hpp"
+
+namespace task {
+
+namespace fs = std::filesystem;
+
+std::string revision_changes(const std::optional<Deployment>& current, const Revision& next) {
+  if (!current) return "new deployment";
+  const auto& c = current->revision;
+  std::vector<std::string> what;
+  if (c.image.digest != next.image.digest) what.push_back("image");
+  if (c.schedule != next.schedule) what.push_back("schedule");
+  if (c.timezone != next.timezone) what.push_back("time zone");
+  if (!(c.policy == next.policy)) what.push_back("run policy");
+  std::vector<std::string> keys;
+  for (const auto& [key, v] : next.config) {
+    auto it = c.config.find(key);
+    if (it == c.config.end() || !(it->second == v)) keys.push_back(key);
+  }
+  for (const auto& [key, v] : c.config) {
+    if (!next.config.contains(key)) keys.push_back(key);
+  }
+  if (!keys.empty()) what.push_back("config " + join(keys, " "));
+  if (current->state != DeploymentState::active) what.push_back("resumed");
+  return join(what, ", ");
+}
+
+Result<Located> locate(Workspace& workspace, const std::string& task, const std::string& env) {
+  auto e = workspace.environment(env);
+  if (!e) return std::unexpected(e.error());
+  auto platform = workspace.platform(*e);
+  if (!platform) return std::unexpected(platform.error());
+  return Located{*e, *platform, DeploymentKey{task, e->name}};
+}
+
+Result<void> describe_schedule(RevisionResult& result, Timestamp now) {
+  auto schedule = parse_schedule(result.revision.schedule, result.revision.timezone);
+  if (!schedule) return std::unexpected(schedule.error());
+  result.schedule_words = describe(*schedule);
+  for (auto t : next_fire_times(*schedule, std::chrono::floor<std::chrono::seconds>(now), 3)) {
+    result.next_runs.push_back(format_rfc3339(t, *schedule));
+  }
+  return {};
+}
+
+Result<RevisionResult> apply_revision(Workspace& workspace, const Located& at, const RevisionPlanner& plan,
+                                      bool dry_run) {
+  RevisionResult result;
+  result.task = at.key.task;
+  result.env = at.env;
+  result.dry_run = dry_run;
+  // Planned from what the platform holds inside its transaction; what it saw is kept.
+  const Planner planner = [&](const Current& current) -> Result<std::optional<Change>> {
+    result.before = current.deployment;
+    auto revision = plan(current);
+    if (!revision) return std::unexpected(revision.error());
+    if (!*revision) {
+      result.changed = false;
+      return std::optional<Change>{};
+    }
+    result.revision = std::move(**revision);
+    result.revision.number = current.deployment ? current.deployment->revision.number + 1 : 1;
+    Change change;
+    change.revision = result.revision;
+    if (!(result.revision.config == current.config)) change.config = result.revision.config;
+    return std::optional<Change>{std::move(change)};
+  };
+  if (dry_run) {
+    auto current = at.platform->current(at.key);
+    if (!current) return std::unexpected(current.error());
+    if (auto planned = planner(*current); !planned) return std::unexpected(planned.error());
+  } else {
+    auto applied = at.platform->apply(at.key, planner);
+    if (!applied) return std::unexpected(applied.error());
+    if (*applied) {
+      result.revision = (*applied)->revision;
+      result.runner = at.platform->notify_changed();
+    }
+  }
+  if (!result.changed) {
+    if (result.before) result.revision = result.before->revision;
+    result.runner = at.platform->runner();
+  }
+  if (auto r = describe_schedule(result, workspace.now()); !r) return std::unexpected(r.error());
+  return result;
+}
+
+namespace {
+
+Result<BuildRecord> checked_build(BuildLedger& builds, const std::string& task, std::int64_t id) {
+  auto build = builds.get_build(id);
+  if (!build) return build;
+  if (build->task != task) {
+    return fail(Errc::invalid_input, fmt::format("build {} is of {}, not {}", id, build->task, task),
+                "`task builds` lists this task's builds");
+  }
+  if (build->status != BuildStatus::succeeded) {
+    return fail(Errc::invalid_input,
+                fmt::format("build {} {}: only a successful build can be deployed", id, to_string(build->status)),
+                "`task builds` lists this task's builds");
+  }
+  return build;
+}
+
+// The newest successful build of the project's current source, if there is one.
+Result<std::optional<BuildRecord>> build_of_current_source(BuildLedger& builds, const DeployOptions& o) {
+  if (!o.project.source.git.empty()) {
+    auto latest = builds.latest_build(o.project.name, true);
+    if (latest) return std::optional<BuildRecord>{std::move(*latest)};
+    if (latest.error().code != Errc::not_found) return std::unexpected(latest.error());
+    return std::optional<BuildRecord>{};
+  }
+  auto scratch = fs::temp_directory_path() / "task-deploy-unused";
+  auto source = resolve_local_source(o.project_dir, "", scratch);
+  if (!source || source->dirty) return std::optional<BuildRecord>{};
+  return builds.build_for_commit(o.project.name, source->commit.id);
+}
+
+Image image_of(const BuildRecord& b) { return Image{.ref = b.image_ref, .digest = b.image_id, .build = b.id}; }
+
+// The image to deploy: --image, --build, or the build of the current source (built first
+// when there is none; a dry run only says so).
+Result<Image> image_to_deploy(Workspace& workspace, Platform& platform, const DeployOptions& o) {
+  if (!o.image.empty()) return platform.resolve_image(o.image);
+  auto builds = workspace.builds();
+  if (!builds) return std::unexpected(builds.error());
+  if (o.build > 0) {
+    auto build = checked_build(**builds, o.project.name, o.build);
+    if (!build) return std::unexpected(build.error());
+    return image_of(*build);
+  }
+  if (o.dry_run) {
+    if (auto latest = (*builds)->latest_build(o.project.name, true)) return image_of(*latest);
+    return Image{.ref = "(built from the current commit first)", .digest = "", .build = 0};
+  }
+  auto existing = build_of_current_source(**builds, o);
+  if (!existing) return std::unexpected(existing.error());
+  if (*existing) return image_of(**existing);
+  if (!o.build_now) {
+    return fail(Errc::not_found, fmt::format("{} has no build of its current source", o.project.name), "run `task build`");
+  }
+  auto built = o.build_now();
+  if (!built) return std::unexpected(built.error());
+  return image_of(*built);
+}
+
+}  // namespace
+
+Result<RevisionResult> deploy(Workspace& workspace, const DeployOptions& o) {
+  if (o.interval.empty()) {
+    return fail(Errc::usage, "--interval is required", "e.g. --interval \"*/5 * * * *\" or --interval @every 30s");
+  }
+  if (o.build > 0 && !o.image.empty()) return fail(Errc::usage, "give --build or --image, not both");
+  // The schedule first: nothing is built or written for a schedule that cannot run.
+  auto schedule = parse_schedule(o.interval, o.timezone);
+  if (!schedule) return std::unexpected(schedule.error());
+  auto at = locate(workspace, o.project.name, o.env);
+  if (!at) return std::unexpected(at.error());
+  if (!at->env.allow_direct_deploy) {
+    return fail(Errc::conflict, fmt::format("{} takes promotions only", at->env.name),
+                fmt::format("deploy to an earlier environment and promote the same image with `task promote --to {}`",
+                            at->env.name));
+  }
+  auto image = image_to_deploy(workspace, *at->platform, o);
+  if (!image) return std::unexpected(image.error());
+  return apply_revision(
+      workspace, *at,
+      [&](const Current& current) -> Result<std::optional<Revision>> {
+        Revision revision;
+        revision.image = *image;
+        revision.schedule = schedule->text();
+        revision.timezone = schedule->timezone();
+        revision.policy = o.project.run;
+        revision.command = "deploy";
+        revision.config = current.config;
+        revision.change = revision_changes(current.deployment, revision);
+        if (current.deployment && revision.change.empty()) return std::optional<Revision>{};
+        return std::optional<Revision>{std::move(revision)};
+      },
+      o.dry_run);
+}
+
+}  // namespace task

@@ -1,0 +1,258 @@
+// status, runs, run now, and run logs read or followed.
+#include "task/runs.hpp"
+
+#include <date/date.h>
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <thread>
+
+#include "deploy/internal.hpp"
+#include "task/schedule.hpp"
+
+namespace task {
+
+namespace {
+
+using namespace std::chrono_literals;
+
+// How often a wait looks again. The platforms keep no change feed yet.
+constexpr auto poll = 20ms;
+
+std::string rfc3339_millis(Timestamp t) { return date::format("%FT%TZ", t); }
+
+}  // namespace
+
+Result<DeploymentStatus> deployment_status(Workspace& workspace, Platform& platform, const Deployment& d) {
+  DeploymentStatus s;
+  s.deployment = d;
+  const auto now = workspace.now();
+  if (d.state == DeploymentState::active) {
+    if (auto schedule = parse_schedule(d.revision.schedule, d.revision.timezone)) {
+      if (auto next = next_fire_after(*schedule, std::chrono::floor<std::chrono::seconds>(now))) {
+        s.next_run = format_rfc3339(*next, *schedule);
+      }
+    }
+  }
+  const DeploymentKey key{d.task, d.env};
+  if (auto recent = platform.finished_runs(key, 1); recent && !recent->empty()) s.last_run = recent->front();
+  if (auto health = platform.health(key, now - 24h, now + 1min, status_outcomes)) s.health = std::move(*health);
+  return s;
+}
+
+Result<StatusReport> status(Workspace& workspace) {
+  StatusReport report;
+  auto platforms = workspace.platforms();
+  if (!platforms) return std::unexpected(platforms.error());
+  for (auto* platform : *platforms) {
+    auto deployments = platform->deployments({});
+    if (!deployments) return std::unexpected(deployments.error());
+    for (const auto& d : *deployments) {
+      auto s = deployment_status(workspace, *platform, d);
+      if (!s) return std::unexpected(s.error());
+      report.deployments.push_back(std::move(*s));
+    }
+  }
+  if (!platforms->empty()) report.runner = platforms->front()->runner();
+  return report;
+}
+
+Result<std::vector<Run>> list_runs(Workspace& workspace, const RunsQuery& query) {
+  std::vector<Platform*> platforms;
+  if (!query.env.empty()) {
+    auto at = locate(workspace, query.task, query.env);
+    if (!at) return std::unexpected(at.error());
+    platforms.push_back(at->platform);
+  } else {
+    auto all = workspace.platforms();
+    if (!all) return std::unexpected(all.error());
+    platforms = std::move(*all);
+  }
+  std::vector<Run> runs;
+  for (auto* platform : platforms) {
+    auto some = platform->runs(RunFilter{query.task, query.env, query.limit});
+    if (!some) return std::unexpected(some.error());
+    runs.insert(runs.end(), some->begin(), some->end());
+  }
+  if (platforms.size() > 1) {
+    std::stable_sort(runs.begin(), runs.end(), [](const Run& a, const Run& b) { return a.scheduled_at > b.scheduled_at; });
+    if (runs.size() > query.limit) runs.resize(query.limit);
+  }
+  return runs;
+}
+
+Result<RunRequest> request_run(Workspace& workspace, const DeploymentKey& key, bool forced) {
+  auto at = locate(workspace, key.task, key.env);
+  if (!at) return std::unexpected(at.error());
+  auto run = at->platform->request_run(at->key, forced);
+  if (!run) return std::unexpected(run.error());
+  return RunRequest{std::move(*run), at->platform, at->platform->notify_changed()};
+}
+
+Result<Run> wait_for_run(Platform& platform, const Run& run, bool until_finished, const std::function<bool()>& stop) {
+  Run current = run;
+  auto done = [&] { return until_finished ? is_finished(current.outcome) : current.outcome != RunOutcome::pending; };
+  while (!done() && !(stop && stop())) {
+    std::this_thread::sleep_for(poll);
+    auto fresh = platform.run(run.id);
+    if (!fresh) return std::unexpected(fresh.error());
+    current = std::move(*fresh);
+  }
+  return current;
+}
+
+Result<RunLog> read_run_log(Workspace& workspace, const LogQuery& q) {
+  RunLog log;
+  auto at = locate(workspace, q.task, q.env);
+  if (!at) return std::unexpected(at.error());
+  log.platform = at->platform;
+  log.key = at->key;
+  if (!q.run.empty()) {
+    auto run = at->platform->run(q.run);
+    if (!run) return std::unexpected(run.error());
+    log.run = std::move(*run);
+  } else {
+    auto current = at->platform->current(at->key);
+    if (!current) return std::unexpected(current.error());
+    if (!current->deployment) {
+      return fail(Errc::not_found, fmt::format("{} is not deployed to {}", q.task, at->env.name),
+                  fmt::format("deploy it with `task deploy --interval SCHEDULE --env {}`", at->env.name));
+    }
+    auto runs = at->platform->runs(RunFilter{q.task, at->env.name, 20});
+    if (!runs) return std::unexpected(runs.error());
+    for (const auto& r : *runs) {
+      if (r.started_at) {
+        log.run = r;
+        break;
+      }
+    }
+    if (!log.run) {
+      if (q.wait_for_first) return log;
+      return fail(Errc::not_found, fmt::format("{} in {} has no runs yet", q.task, at->env.name),
+                  "`task logs -f` waits for the first; `task status` shows when it is due");
+    }
+  }
+  const Run& run = *log.run;
+  const std::string since = q.since ? rfc3339_millis(*q.since) : std::string{};
+  for (;;) {
+    auto chunk = at->platform->read_log(run, log.next);
+    if (!chunk) return std::unexpected(chunk.error());
+    if (!chunk->exists) {
+      if (run.log_pruned) {
+        return fail(Errc::not_found, fmt::format("the log of run {} was removed by the history limits", run.id),
+                    "task.yaml's run.history sets how many logs are kept; the run's record stays in "
+                    "`task runs` and `task stats`");
+      }
+      if (is_finished(run.outcome) && run.outcome != RunOutcome::skipped) {
+        return fail(Errc::not_found, fmt::format("the log of run {} is gone", run.id),
+                    "logs are kept within the history limits of task.yaml's run.history");
+      }
+      break;
+    }
+    if (chunk->next == log.next) break;
+    for (auto& l : chunk->lines) {
+      if (since.empty() || l.timestamp.substr(0, 23) >= since.substr(0, 23)) log.lines.push_back(std::move(l));
+    }
+    if (q.tail && log.lines.size() > *q.tail) {
+      log.lines.erase(log.lines.begin(), log.lines.end() - static_cast<std::ptrdiff_t>(*q.tail));
+    }
+    log.next = chunk->next;
+  }
+  return log;
+}
+
+namespace {
+
+// Prints what the log has from `offset` on; returns where it ends.
+Result<std::uint64_t> drain(Platform& platform, const Run& run, std::uint64_t offset, const LogObserver& o) {
+  for (;;) {
+    auto chunk = platform.read_log(run, offset);
+    if (!chunk) return std::unexpected(chunk.error());
+    if (!chunk->exists || chunk->next == offset) return offset;
+    for (const auto& l : chunk->lines) o.line(run, l);
+    offset = chunk->next;
+  }
+}
+
+bool stopped(const LogObserver& o) { return o.stop && o.stop(); }
+
+// The oldest run newer than `after` that has begun: none is passed over. With no `after`,
+// the newest run, once it has begun.
+std::optional<Run> next_begun(Platform& platform, const DeploymentKey& key, const std::optional<Run>& after) {
+  auto newer = platform.runs(RunFilter{key.task, key.env, after ? std::size_t{20} : std::size_t{1}});
+  if (!newer) return std::nullopt;
+  std::optional<Run> found;
+  for (const auto& r : *newer) {  // newest first
+    if (after && r.id == after->id) break;
+    if (r.has_begun()) found = r;
+  }
+  return found;
+}
+
+}  // namespace
+
+Result<void> follow_run_log(RunLog log, bool next_runs, const LogObserver& o) {
+  Platform& platform = *log.platform;
+  auto last_check = std::chrono::steady_clock::now() - 1s;
+  std::optional<Run> run = log.run;
+  std::uint64_t offset = log.next;
+  while (!stopped(o)) {
+    if (!run) {
+      // Waiting for the first run, or the next one.
+      std::this_thread::sleep_for(poll);
+      if (auto next = next_begun(platform, log.key, std::nullopt)) {
+        run = std::move(*next);
+        offset = 0;
+        o.started(*run);
+      }
+      continue;
+    }
+    auto at = drain(platform, *run, offset, o);
+    if (!at) return std::unexpected(at.error());
+    offset = *at;
+    if (std::chrono::steady_clock::now() - last_check >= 200ms) {
+      last_check = std::chrono::steady_clock::now();
+      auto fresh = platform.run(run->id);
+      if (fresh && is_finished(fresh->outcome)) {
+        auto rest = drain(platform, *fresh, offset, o);  // what came before the outcome
+        if (!rest) return std::unexpected(rest.error());
+        o.finished(*fresh);
+        if (!next_runs) return {};
+        const Run done = *fresh;
+        for (;;) {
+          if (stopped(o)) return {};
+          if (auto next = next_begun(platform, log.key, done)) {
+            run = std::move(*next);
+            offset = 0;
+            o.started(*run);
+            break;
+          }
+          std::this_thread::sleep_for(poll);
+        }
+        continue;
+      }
+    }
+    std::this_thread::sleep_for(poll);
+  }
+  return {};
+}
+
+Result<StatsReport> compute_stats(Workspace& workspace, const StatsQuery& query) {
+  auto platforms = workspace.platforms();
+  if (!platforms) return std::unexpected(platforms.error());
+  StatsReport report;
+  report.since = query.since;
+  report.until = query.until;
+  report.by = query.by;
+  if (auto envs = workspace.environments()) {
+    for (const auto& e : *envs) report.environments.push_back(e.name);
+  }
+  for (auto* platform : *platforms) {
+    auto some = platform->stats(query);
+    if (!some) return std::unexpected(some.error());
+    for (auto& d : some->deployments) report.deployments.push_back(std::move(d));
+  }
+  return report;
+}
+
+}  // namespace task

@@ -1,0 +1,26 @@
+#pragma once
+// The state database under $TASK_HOME (DESIGN §6): opened (created with mode 0700 when
+// needed) and migrated to the newest schema. A database newer than this task is refused,
+// not damaged. Several task processes may use it at once: they wait on each other's
+// locks, up to a busy timeout, rather than fail.
+#include <filesystem>
+
+#include "state/sqlite.hpp"
+#include "task/error.hpp"
+#include "task/time.hpp"
+
+namespace task::state {
+
+struct Database {
+  std::filesystem::path dir;
+  sqlite::Connection db;
+  int version = 0;
+};
+
+Result<Database> open_database(const std::filesystem::path& state_dir);
+int latest_schema_version();
+
+inline std::int64_t millis(Timestamp t) { return static_cast<std::int64_t>(t.time_since_epoch().count()); }
+inline Timestamp from_millis(std::int64_t ms) { return Timestamp(std::chrono::milliseconds(ms)); }
+
+}  // namespace task::state
