@@ -82,9 +82,7 @@ bool color_allowed(const Globals& g, const task::Environment& env, int fd) {
 }
 
 Format parse_format(const std::string& name) {
-  if (name == "json") return Format::json;
-  if (name == "yaml") return Format::yaml;
-  return Format::table;
+  return name == "json" ? Format::json : name == "yaml" ? Format::yaml : Format::table;
 }
 
 }  // namespace

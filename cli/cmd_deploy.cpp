@@ -1,4 +1,4 @@
-// env list, deploy, status, suspend, resume, undeploy.
+// env list, deploy, suspend, resume, undeploy.
 #include <fmt/format.h>
 
 #include <filesystem>
@@ -6,7 +6,6 @@
 
 #include "command.hpp"
 #include "platform.hpp"
-#include "stats_view.hpp"
 #include "task/project.hpp"
 #include "task/schedule.hpp"
 
@@ -100,43 +99,6 @@ task::Result<void> run_deploy(Context& ctx, const DeployFlags& o) {
   return {};
 }
 
-task::Result<void> run_status(Context& ctx) {
-  auto report = task::status(ctx.workspace());
-  if (!report) return std::unexpected(report.error());
-  const auto& deployments = report->deployments;
-  Json list = Json::array();
-  for (const auto& d : deployments) list.push_back(deployment_json(d));
-  ctx.out.emit({{"deployments", list}, {"agent", runner_json(report->runner)}}, [&](std::string& out) {
-    if (deployments.empty()) {
-      out += "nothing deployed yet: run `task deploy --interval SCHEDULE` in a task project\n";
-    } else {
-      Table table({"TASK", "ENV", "REV", "SCHEDULE", "STATE", "NEXT RUN", "LAST RUN", "OUTCOME", "SUCCESS 24H", "RECENT"});
-      for (const auto& s : deployments) {
-        const auto& d = s.deployment;
-        std::string last = "-", outcome = "-";
-        if (s.last_run) {
-          last = fmt::format("#{} {}", s.last_run->id, age(s.last_run->scheduled_at, ctx.now()));
-          const std::string text(task::to_string(s.last_run->outcome));
-          outcome = ctx.out.paint(outcome_style(text), text);
-        }
-        std::string rate = "-", recent = "-";
-        if (s.health) {
-          const auto& c = s.health->counts;
-          if (auto r = c.success_rate()) rate = fmt::format("{:.1f}% of {}", *r * 100, c.judged());
-          if (!s.health->outcomes.empty()) recent = outcome_sparkline(s.health->outcomes, ctx.out.color());
-        }
-        table.add({d.task, d.env, std::to_string(d.revision.number),
-                   d.revision.schedule + (d.revision.timezone == "UTC" ? "" : " " + d.revision.timezone),
-                   std::string(task::to_string(d.state)), s.next_run.value_or("-"), last, outcome, rate, recent});
-      }
-      table.render(out, ctx.out);
-    }
-    out += report->runner.running ? fmt::format("agent: running (pid {})\n", report->runner.pid)
-                                  : std::string("agent: not running; `task agent start` starts it\n");
-  });
-  return {};
-}
-
 task::Result<void> run_set_state(Context& ctx, const std::string& env_name, task::DeploymentState state) {
   auto name = required_project_task();
   if (!name) return std::unexpected(name.error());
@@ -193,12 +155,7 @@ void add_deploy_commands(Commands& commands) {
                    {"task deploy --interval @every 2s --dry-run", "what would change"}},
       .run = [o](Context& ctx) { return run_deploy(ctx, *o); },
   });
-  commands.push_back({
-      .words = {"status"},
-      .summary = "Every deployment: revision, schedule, next run, last run and success rate",
-      .examples = {{"task status", ""}, {"task status -o json | jq '.deployments[] | {task, env, next_run}'", ""}},
-      .run = [](Context& ctx) { return run_status(ctx); },
-  });
+  add_status_commands(commands);
   struct StateFlags {
     std::string env;
   };

@@ -1,4 +1,4 @@
-// promote, rollback, history, schedule set, config set/unset/list, env add/remove.
+// promote, rollback, history, schedule set.
 #include <fmt/format.h>
 
 #include <filesystem>
@@ -6,7 +6,6 @@
 
 #include "command.hpp"
 #include "platform.hpp"
-#include "task/name.hpp"
 #include "task/project.hpp"
 #include "task/schedule.hpp"
 
@@ -23,11 +22,7 @@ struct PromoteFlags {
   bool dry_run = false;
   bool force = false;
   int revision = 0;
-  bool secret = false;
-  bool reveal = false;
   std::vector<std::string> pairs;
-  std::string name, after, platform = "local", network = "host";
-  bool allow_direct = false;
 };
 
 task::Result<void> run_promote(Context& ctx, const PromoteFlags& o) {
@@ -108,95 +103,6 @@ task::Result<void> run_schedule_set(Context& ctx, const PromoteFlags& o) {
   return print_revision(ctx, *result, "Rescheduled");
 }
 
-task::Result<void> run_config_change(Context& ctx, const PromoteFlags& o, bool unset) {
-  if (o.pairs.empty()) {
-    return task::fail(task::Errc::usage, unset ? "give the keys to unset" : "give KEY=VALUE pairs",
-                      unset ? "e.g. task config unset TARGET_URL" : "e.g. task config set TARGET_URL=https://example.org");
-  }
-  auto name = required_project_task();
-  if (!name) return std::unexpected(name.error());
-  task::ConfigOptions options{*name, o.env, {}, {}};
-  if (unset) {
-    for (const auto& key : o.pairs) {
-      if (!task::is_env_name(key)) {
-        return task::fail(task::Errc::invalid_input, fmt::format("`{}` is not a valid environment variable name", key));
-      }
-      options.unset.push_back(key);
-    }
-  } else {
-    auto parsed = task::parse_config_pairs(o.pairs, o.secret);
-    if (!parsed) return std::unexpected(parsed.error());
-    options.set = std::move(*parsed);
-  }
-  auto result = task::change_config(ctx.workspace(), options);
-  if (!result) return std::unexpected(result.error());
-  std::string names;
-  for (const auto& [key, v] : options.set) names += (names.empty() ? "" : ", ") + key;
-  for (const auto& key : options.unset) names += (names.empty() ? "" : ", ") + key;
-  if (!result->deployment) {
-    ctx.out.emit({{"task", *name}, {"env", result->env.name}, {"keys", Json(o.pairs.size())}}, [&](std::string& out) {
-      out += fmt::format("{} {} for {} in {}; it applies from its first deploy there\n",
-                         ctx.out.paint(Style::success, unset ? "Unset" : "Set"), names, *name, result->env.name);
-    });
-    return {};
-  }
-  if (!result->deployment->changed) {
-    ctx.out.note("the configuration is unchanged");
-    return {};
-  }
-  return print_revision(ctx, *result->deployment, "Configured");
-}
-
-task::Result<void> run_config_list(Context& ctx, const PromoteFlags& o) {
-  auto name = required_project_task();
-  if (!name) return std::unexpected(name.error());
-  auto at = task::locate(ctx.workspace(), *name, o.env);
-  if (!at) return std::unexpected(at.error());
-  auto current = at->platform->current(at->key);
-  if (!current) return std::unexpected(current.error());
-  const auto& values = current->config;
-  auto shown = [&](const task::ConfigValue& v) { return v.secret && !o.reveal ? std::string("****") : v.value; };
-  Json list = Json::array();
-  for (const auto& [key, v] : values) list.push_back({{"key", key}, {"value", shown(v)}, {"secret", v.secret}});
-  ctx.out.emit({{"task", *name}, {"env", at->env.name}, {"config", list}}, [&](std::string& out) {
-    if (values.empty()) {
-      out += fmt::format("no configuration for {} in {}: `task config set KEY=VALUE --env {}`\n", *name, at->env.name,
-                         at->env.name);
-      return;
-    }
-    Table table({"KEY", "VALUE", "SECRET"});
-    for (const auto& [key, v] : values) table.add({key, shown(v), v.secret ? "yes" : ""});
-    table.render(out, ctx.out);
-  });
-  return {};
-}
-
-task::Result<void> run_env_add(Context& ctx, const PromoteFlags& o) {
-  if (auto valid = task::validate_name(o.name, "environment name"); !valid) return valid;
-  if (o.platform != "local") {
-    return task::fail(task::Errc::invalid_input, fmt::format("unknown platform `{}`", o.platform), "the platform is `local`");
-  }
-  if (o.network != "host" && o.network != "none") {
-    return task::fail(task::Errc::invalid_input, fmt::format("network `{}` is not host or none", o.network));
-  }
-  task::EnvironmentRecord env{o.name, 0, o.platform, o.allow_direct, o.network};
-  auto added = ctx.workspace().add_environment(env, o.after);
-  if (!added) return std::unexpected(added.error());
-  ctx.out.emit({{"name", added->name}, {"position", added->position}}, [&](std::string& out) {
-    out += fmt::format("{} environment {} (number {} in promotion order)\n", ctx.out.paint(Style::success, "Added"),
-                       added->name, added->position + 1);
-  });
-  return {};
-}
-
-task::Result<void> run_env_remove(Context& ctx, const PromoteFlags& o) {
-  if (auto r = ctx.workspace().remove_environment(o.name); !r) return r;
-  ctx.out.emit({{"removed", o.name}}, [&](std::string& out) {
-    out += fmt::format("{} environment {}\n", ctx.out.paint(Style::success, "Removed"), o.name);
-  });
-  return {};
-}
-
 }  // namespace
 
 void add_promote_commands(Commands& commands) {
@@ -245,56 +151,7 @@ void add_promote_commands(Commands& commands) {
       .examples = {{"task schedule set \"*/10 * * * *\" --env production", ""}},
       .run = [s](Context& ctx) { return run_schedule_set(ctx, *s); },
   });
-  commands.push_back({.words = {"config"}, .summary = "Per-environment configuration and secrets, given to runs as environment variables"});
-  auto cs = std::make_shared<PromoteFlags>();
-  commands.push_back({
-      .words = {"config", "set"},
-      .summary = "Set configuration values (a new revision of a deployment there)",
-      .args = {{"KEY=VALUE", "one or more", &cs->pairs}},
-      .flags = {{"--env", "ENV", "The environment (default: the first, development)", &cs->env},
-                {"--secret", "", "Secret values: never printed, masked in run logs", &cs->secret}},
-      .examples = {{"task config set TARGET_URL=https://example.org/health", ""},
-                   {"task config set GITHUB_TOKEN=ghp_… --secret --env production", ""}},
-      .run = [cs](Context& ctx) { return run_config_change(ctx, *cs, false); },
-  });
-  auto cu = std::make_shared<PromoteFlags>();
-  commands.push_back({
-      .words = {"config", "unset"},
-      .summary = "Remove configuration keys (a new revision of a deployment there)",
-      .args = {{"KEY", "one or more", &cu->pairs}},
-      .flags = {{"--env", "ENV", "The environment (default: the first, development)", &cu->env}},
-      .examples = {{"task config unset TARGET_URL", ""}},
-      .run = [cu](Context& ctx) { return run_config_change(ctx, *cu, true); },
-  });
-  auto cl = std::make_shared<PromoteFlags>();
-  commands.push_back({
-      .words = {"config", "list"},
-      .summary = "The configuration of an environment; secrets as ****",
-      .flags = {{"--env", "ENV", "The environment (default: the first, development)", &cl->env},
-                {"--reveal", "", "Show secret values too", &cl->reveal}},
-      .examples = {{"task config list --env production", ""}},
-      .run = [cl](Context& ctx) { return run_config_list(ctx, *cl); },
-  });
-  auto ea = std::make_shared<PromoteFlags>();
-  commands.push_back({
-      .words = {"env", "add"},
-      .summary = "Add an environment, in promotion order",
-      .args = {{"NAME", "a DNS-1123 label", &ea->name}},
-      .flags = {{"--after", "ENV", "Its place in promotion order (default: last)", &ea->after},
-                {"--platform", "PLATFORM", "Where it runs: local", &ea->platform, {"local"}, Complete::choices},
-                {"--network", "MODE", "The containers' network: host or none", &ea->network, {"host", "none"}, Complete::choices},
-                {"--allow-direct-deploy", "", "Take `task deploy` too, not only promotions", &ea->allow_direct}},
-      .examples = {{"task env add staging --after development --allow-direct-deploy", ""}},
-      .run = [ea](Context& ctx) { return run_env_add(ctx, *ea); },
-  });
-  auto er = std::make_shared<PromoteFlags>();
-  commands.push_back({
-      .words = {"env", "remove"},
-      .summary = "Remove an environment that has no deployments",
-      .args = {{"NAME", "the environment", &er->name}},
-      .examples = {{"task env remove staging", ""}},
-      .run = [er](Context& ctx) { return run_env_remove(ctx, *er); },
-  });
+  add_config_commands(commands);
 }
 
 }  // namespace cli

@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include "command.hpp"
+#include "task/builds.hpp"
 #include "task/deploy.hpp"
 #include "task/runs.hpp"
 
@@ -22,9 +23,12 @@ Style outcome_style(std::string_view outcome);
 // fire times, and whether the runner runs; notes what was done to the runner.
 task::Result<void> print_revision(Context& ctx, const task::RevisionResult& result, std::string_view verb);
 
-// From cmd_build.cpp: a build of the current project, its progress on stderr.
+// From cmd_build.cpp and cmd_builds.cpp: a build of the current project, its progress on
+// stderr; a build's log.
 task::Result<task::BuildRecord> build_for_deploy(Context& ctx);
 task::Result<void> show_build_log(Context& ctx, int build_id);
+// A build as `task build -o json` and `task builds -o json` print it.
+nlohmann::json build_json(const task::BuildRecord& build);
 
 // The task of the project here ("" outside a project).
 std::string project_task();

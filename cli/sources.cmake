@@ -15,6 +15,15 @@ set(TASK_CLI_SOURCES
   cli/cmd_runs.cpp
   cli/cmd_agent.cpp
   cli/cmd_promote.cpp
+  cli/cmd_config.cpp
+  cli/cmd_logs.cpp
+  cli/run_view.cpp
+  cli/cmd_status.cpp
+  cli/cmd_builds.cpp
+  cli/stats_json.cpp
+  cli/stats_text.cpp
+  cli/docs_completion.cpp
+  cli/docs_fish.cpp
   cli/cmd_stats.cpp
   cli/stats_view.cpp
   cli/platform.cpp

@@ -5,9 +5,16 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
+#include "command.hpp"
 #include "task/stats.hpp"
 
 namespace cli {
+
+// The report for people, and as `task stats -o json` prints it.
+void render_stats_text(Context& ctx, const task::StatsReport& report, std::string& out);
+nlohmann::json stats_json(const task::StatsReport& report);
 
 // One cell per value, its height between the smallest and the largest.
 std::string sparkline(const std::vector<std::int64_t>& values, bool fancy);

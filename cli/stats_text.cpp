@@ -1,0 +1,85 @@
+// `task stats` for people: figures per deployment and a chart of runs per period.
+#include <fmt/format.h>
+
+#include "platform.hpp"
+#include "stats_view.hpp"
+
+namespace cli {
+
+namespace {
+
+std::string percent(std::optional<double> rate) {
+  if (!rate) return "-";
+  return fmt::format("{:.1f}%", *rate * 100.0);
+}
+
+std::string run_line(Context& ctx, const task::Run& r) {
+  std::string text = fmt::format("#{}  {} ({})", r.id, rfc3339(r.scheduled_at), age(r.scheduled_at, ctx.now()));
+  if (r.outcome != task::RunOutcome::succeeded) {
+    text += "  " + ctx.out.paint(outcome_style(task::to_string(r.outcome)), std::string(task::to_string(r.outcome)));
+    if (!r.error.empty()) text += ": " + r.error;
+    text += "  " + ctx.out.paint(Style::muted, fmt::format("task logs --run {}", r.id));
+  }
+  return text;
+}
+
+}  // namespace
+
+void render_stats_text(Context& ctx, const task::StatsReport& report, std::string& out) {
+  const bool fancy = ctx.out.color();
+  const auto width = terminal_width(ctx.env);
+  out += ctx.out.paint(Style::muted, fmt::format("{} to {}, by {} (UTC)\n", rfc3339(report.since), rfc3339(report.until),
+                                                 task::to_string(report.by)));
+  if (report.deployments.empty()) {
+    out += "no deployments to show: `task deploy --interval SCHEDULE` in a task project makes one\n";
+    return;
+  }
+  for (const auto& s : report.deployments) {
+    const auto& c = s.counts;
+    out += "\n";
+    out += ctx.out.paint(Style::bold, fmt::format("{} in {}", s.deployment.task, s.deployment.env));
+    out += ctx.out.paint(Style::muted, fmt::format("  revision {}, {}{}\n", s.deployment.revision.number,
+                                                   s.deployment.revision.schedule,
+                                                   s.deployment.state == task::DeploymentState::active
+                                                       ? ""
+                                                       : ", " + std::string(task::to_string(s.deployment.state))));
+    auto count = [&](std::string_view name, std::int64_t n, Style style) {
+      std::string number = fmt::format("{}", n);
+      return fmt::format("  {} {}", name, n > 0 ? ctx.out.paint(style, number) : number);
+    };
+    out += fmt::format("  runs          {}", c.runs);
+    out += count("succeeded", c.succeeded, Style::success) + count("failed", c.failed, Style::failure) +
+           count("timed-out", c.timed_out, Style::failure) + count("skipped", c.skipped, Style::warning) +
+           count("lost", c.lost, Style::failure);
+    if (c.cancelled > 0) out += count("cancelled", c.cancelled, Style::warning);
+    if (c.unfinished > 0) out += fmt::format("  (+{} running)", c.unfinished);
+    out += "\n";
+    if (c.judged() > 0) {
+      out += fmt::format("  success rate  {}   failure rate {}\n",
+                         ctx.out.paint(c.failures() == 0 ? Style::success : Style::plain, percent(c.success_rate())),
+                         ctx.out.paint(c.failures() > 0 ? Style::failure : Style::plain, percent(c.failure_rate())));
+    }
+    if (s.duration.count > 0) {
+      out += fmt::format("  duration      p50 {}  p95 {}  max {}", millis_text(s.duration.p50),
+                         millis_text(s.duration.p95), millis_text(s.duration.max));
+      if (s.recent_durations.size() > 1) {
+        out += fmt::format("   {} {}", sparkline(s.recent_durations, fancy),
+                           ctx.out.paint(Style::muted, fmt::format("last {}", s.recent_durations.size())));
+      }
+      out += "\n";
+    }
+    if (s.lateness.count > 0) {
+      out += fmt::format("  lateness      p50 {}  p99 {}\n", millis_text(s.lateness.p50), millis_text(s.lateness.p99));
+    }
+    if (s.last_success) out += "  last success  " + run_line(ctx, *s.last_success) + "\n";
+    if (s.last_failure) out += "  last failure  " + run_line(ctx, *s.last_failure) + "\n";
+    if (c.runs == 0 && c.unfinished == 0) {
+      out += ctx.out.paint(Style::muted, "  no runs in this window\n");
+      continue;
+    }
+    out += outcome_chart(s.periods, report.by, fancy, width);
+  }
+  out += "\n" + outcome_legend(fancy) + "\n";
+}
+
+}  // namespace cli
