@@ -42,7 +42,7 @@ task::Result<task::BuildRecord> build_with_progress(Context& ctx, const BuildFla
   if (!store) return std::unexpected(store.error());
 
   const bool live = !ctx.out.quiet();
-  const bool terminal = isatty(2) == 1;
+  const bool terminal = ctx.out.live_err();
   bool status_line_open = false;
   TransferMeter meter(live && terminal);
   task::BuildObserver observer;

@@ -22,7 +22,7 @@ struct ConnectOptions {
 
 task::Result<void> run_connect(Context& ctx, const ConnectOptions& o) {
   task::ConnectRequest request{o.url, o.branch, o.path, o.dockerfile, o.name, o.dir};
-  TransferMeter meter(!ctx.out.quiet() && isatty(2) == 1);
+  TransferMeter meter(ctx.out.live_err());
   task::FetchObserver observer{[&](const task::TransferProgress& p) { meter.update(p); },
                                ctx.interrupted};
   auto result =

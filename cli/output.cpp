@@ -23,6 +23,8 @@ std::string Printer::paint_if(bool color, Style style, std::string_view text) {
     case Style::failure: code = "31"; break;
     case Style::warning: code = "33"; break;
     case Style::accent: code = "36"; break;
+    case Style::alert: code = "35"; break;
+    case Style::faint: code = "90"; break;
   }
   return fmt::format("\x1b[{}m{}\x1b[0m", code, text);
 }

@@ -17,7 +17,8 @@
 namespace cli {
 
 enum class Format { table, json, yaml };
-enum class Style { plain, bold, muted, success, failure, warning, accent };
+// The one palette: semantic colours, for tables, charts and progress alike.
+enum class Style { plain, bold, muted, success, failure, warning, accent, alert, faint };
 
 class Printer {
  public:
@@ -28,6 +29,9 @@ class Printer {
   Format format() const { return format_; }
   // Colour and Unicode drawing on stdout: a terminal that allows colour.
   bool color() const { return color_out_; }
+  // Progress bars and redrawn lines on stderr: a terminal that takes colour (not NO_COLOR,
+  // TERM=dumb or --no-color).
+  bool live_err() const { return color_err_ && !quiet_; }
   bool quiet() const { return quiet_; }
 
   // Data: `data` as JSON or YAML, or the text `human` writes, for a person.
@@ -39,9 +43,10 @@ class Printer {
 
   std::string paint(Style style, std::string_view text) const { return paint_if(color_out_, style, text); }
   std::string paint_err(Style style, std::string_view text) const { return paint_if(color_err_, style, text); }
+  // The palette itself, where colour is decided by the caller (charts).
+  static std::string paint_if(bool color, Style style, std::string_view text);
 
  private:
-  static std::string paint_if(bool color, Style style, std::string_view text);
   Format format_ = Format::table;
   bool color_out_ = false;
   bool color_err_ = false;

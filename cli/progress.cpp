@@ -21,7 +21,7 @@ std::size_t percent(std::size_t part, std::size_t whole) {
 
 }  // namespace
 
-std::string transfer_line(const task::TransferProgress& p, double elapsed_seconds) {
+std::string transfer_line(const task::TransferProgress& p, double elapsed_seconds, bool final) {
   if (p.total_objects > 0 && p.received_objects == p.total_objects && p.total_deltas > 0) {
     return fmt::format("Resolving deltas: {:3}% ({}/{})", percent(p.indexed_deltas, p.total_deltas),
                        p.indexed_deltas, p.total_deltas);
@@ -30,7 +30,8 @@ std::string transfer_line(const task::TransferProgress& p, double elapsed_second
   std::string line = fmt::format("Receiving objects: {:3}% ({}/{}), {}",
                                  percent(p.received_objects, p.total_objects), p.received_objects,
                                  p.total_objects, bytes(received));
-  if (elapsed_seconds > 0.2) line += fmt::format(" | {}/s", bytes(received / elapsed_seconds));
+  // While it goes, a rate over a fifth of a second or more; at the end, the whole one.
+  if (elapsed_seconds > 0.2 || (final && elapsed_seconds > 0)) line += fmt::format(" | {}/s", bytes(received / elapsed_seconds));
   return line;
 }
 
@@ -43,16 +44,16 @@ void TransferMeter::update(const task::TransferProgress& progress) {
   draw();
 }
 
-void TransferMeter::draw() {
+void TransferMeter::draw(bool final) {
   std::chrono::duration<double> elapsed = std::chrono::steady_clock::now() - start_;
-  std::fprintf(stderr, "\r\x1b[2K%s", transfer_line(last_, elapsed.count()).c_str());
+  std::fprintf(stderr, "\r\x1b[2K%s", transfer_line(last_, elapsed.count(), final).c_str());
   std::fflush(stderr);
   drawn_ = true;
 }
 
 void TransferMeter::finish() {
   if (!enabled_ || !drawn_) return;
-  draw();
+  draw(true);
   std::fputs("\n", stderr);
   enabled_ = false;
 }

@@ -21,7 +21,7 @@ class TransferMeter {
   void finish();
 
  private:
-  void draw();
+  void draw(bool final = false);
   bool enabled_;
   bool drawn_ = false;
   std::chrono::steady_clock::time_point start_;
@@ -30,6 +30,6 @@ class TransferMeter {
 };
 
 // "Receiving objects:  45% (450/1000), 1.20 MiB | 3.40 MiB/s"
-std::string transfer_line(const task::TransferProgress& progress, double elapsed_seconds);
+std::string transfer_line(const task::TransferProgress& progress, double elapsed_seconds, bool final = false);
 
 }  // namespace cli

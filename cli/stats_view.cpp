@@ -14,14 +14,13 @@ namespace {
 // matters most (a failure over a success).
 enum Kind { succeeded, failed, timed_out, lost, skipped, kinds };
 constexpr std::array<int, kinds> priority = {0, 4, 3, 2, 1};
-constexpr std::array<const char*, kinds> colour = {"32", "31", "35", "33", "90"};
+constexpr std::array<Style, kinds> style = {Style::success, Style::failure, Style::alert, Style::warning, Style::faint};
 constexpr std::array<char, kinds> letter = {'#', 'X', 'T', 'L', '-'};
 constexpr std::array<const char*, kinds> name = {"succeeded", "failed", "timed-out", "lost", "skipped"};
 constexpr std::array<const char*, 9> eighths = {" ", "▁", "▂", "▃", "▄", "▅", "▆", "▇", "█"};
 
 std::string paint(bool fancy, Kind kind, std::string_view text) {
-  if (!fancy) return std::string(text);
-  return fmt::format("\x1b[{}m{}\x1b[0m", colour[kind], text);
+  return Printer::paint_if(fancy, style[kind], text);
 }
 
 std::array<std::int64_t, kinds> split(const task::OutcomeCounts& c) {

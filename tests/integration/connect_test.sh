@@ -124,7 +124,7 @@ expect_eq "--branch --path --dockerfile --name" "$rc 0" "0 0"
 expect_eq "the branch given" "$(jq -r '.source.branch + " " + .name + " " + .dockerfile' <<<"$out")" "dev api-dev api/Containerfile"
 
 # A terminal gets a progress line on stderr.
-tty_out=$(XDG_CACHE_HOME=$work/cache-tty script -qefc "$task_bin connect $http/big.git --dir tty-big" /dev/null 2>&1)
+tty_out=$(TERM=xterm XDG_CACHE_HOME=$work/cache-tty script -qefc "$task_bin connect $http/big.git --dir tty-big" /dev/null 2>&1)
 printf '%s\n' "$tty_out" >>"$all_output"
 expect_contains "progress on a terminal" "$tty_out" "Receiving objects: 100% (4/4)"
 expect_contains "progress shows the speed" "$tty_out" "/s"
