@@ -8,6 +8,7 @@
 
 #include "app.hpp"
 #include "docs.hpp"
+#include "task/error.hpp"
 #include "task/version.hpp"
 
 namespace cli {
@@ -62,19 +63,11 @@ std::string usage_line(const Command& c) {
 }
 
 
-const char* exit_status_section =
-    ".SH EXIT STATUS\n"
-    ".TP\n0\nSuccess.\n"
-    ".TP\n1\nAn operation failed for a reason not listed below.\n"
-    ".TP\n2\nUsage error: unknown command, bad flag or argument.\n"
-    ".TP\n3\nInvalid input: a malformed name, task.yaml, schedule or value.\n"
-    ".TP\n4\nNot found: a template, project, build, deployment, repository, branch or file does not exist.\n"
-    ".TP\n5\nConflict: something is in the way, such as a non\\-empty directory or a lock.\n"
-    ".TP\n6\nThe file system refused: permissions, disk full.\n"
-    ".TP\n7\nA Git operation failed: clone, fetch, an unreachable remote.\n"
-    ".TP\n8\nThe Docker engine is unreachable or refused a request.\n"
-    ".TP\n9\nCredentials are missing or were refused: set TASK_GIT_TOKEN, or TASK_GIT_SSH_KEY, or load the SSH agent.\n"
-    ".TP\n130\nInterrupted by Ctrl\\-C.\n";
+std::string exit_status_section() {
+  std::string out = ".SH EXIT STATUS\n";
+  for (const auto& e : task::exit_statuses) out += fmt::format(".TP\n{}\n{}\n", e.status, roff(e.meaning));
+  return out;
+}
 
 }  // namespace
 
@@ -139,7 +132,7 @@ std::string man_page(const Commands& commands, const Command* command, const std
            ".TP\n\\fBTASK_BUILDER\\fR\nThe engine's builder for \\fBtask build\\fR when \\fB--builder\\fR is not "
            "given: auto (the default: BuildKit where the engine has it), buildkit or classic.\n"
            ".TP\n\\fBNO_COLOR\\fR\nWhen set, output is never coloured; so too with \\fBTERM=dumb\\fR.\n";
-    out += exit_status_section;
+    out += exit_status_section();
     out += ".SH SEE ALSO\n";
     std::string refs;
     for (const auto& c : commands) {
@@ -182,7 +175,7 @@ std::string man_page(const Commands& commands, const Command* command, const std
       if (!ex.explanation.empty()) out += roff(ex.explanation) + "\n";
     }
   }
-  out += exit_status_section;
+  out += exit_status_section();
   out += ".SH SEE ALSO\n\\fBtask\\fR(1)\n";
   return out;
 }

@@ -362,7 +362,7 @@ TEST_CASE("push to a registry that wants credentials") {
   auto wrong = task::docker::base64_encode(R"({"username":"it-user","password":"nope"})", true);
   auto refused = client.push_image(repo, "v1", wrong, {});
   REQUIRE_FALSE(refused.has_value());
-  CHECK(refused.error().code == Errc::docker);
+  CHECK(refused.error().code == Errc::platform);
   CHECK(registry.rejected_credentials());
   CHECK(client.remove_image(repo + ":v1", false).has_value());
 }
@@ -374,7 +374,7 @@ TEST_CASE("push to a registry that is not there") {
   REQUIRE(client.tag_image(id, repo, "v1").has_value());
   auto pushed = client.push_image(repo, "v1", "", {});
   REQUIRE_FALSE(pushed.has_value());
-  CHECK(pushed.error().code == Errc::docker);
+  CHECK(pushed.error().code == Errc::platform);
   CHECK(pushed.error().message.find("127.0.0.1:1") != std::string::npos);
   CHECK(client.remove_image(repo + ":v1", false).has_value());
 }
@@ -390,7 +390,7 @@ TEST_CASE("a failing step is an error carrying the engine's message") {
     Log log;
     auto id = client.build(request, log.handler());
     REQUIRE_FALSE(id.has_value());
-    CHECK(id.error().code == Errc::docker);
+    CHECK(id.error().code == Errc::platform);
     // BuildKit: "… exit code: 3"; classic: "… returned a non-zero code: 3".
     CHECK(id.error().message.find("code: 3") != std::string::npos);
     CHECK(log.text.find("about to fail") != std::string::npos);
@@ -442,11 +442,11 @@ TEST_CASE("cancelling stops a running build") {
   CHECK(elapsed < std::chrono::seconds(30));
 }
 
-TEST_CASE("an engine that is not there is Errc::docker with a hint") {
+TEST_CASE("an engine that is not there is Errc::platform with a hint") {
   TempDir dir;
   auto missing = task::DockerClient::connect(unix_endpoint(dir.path / "docker.sock"));
   REQUIRE_FALSE(missing.has_value());
-  CHECK(missing.error().code == Errc::docker);
+  CHECK(missing.error().code == Errc::platform);
   CHECK(missing.error().message.find("does not exist") != std::string::npos);
   CHECK(missing.error().hint.find("task doctor") != std::string::npos);
 
@@ -460,7 +460,7 @@ TEST_CASE("an engine that is not there is Errc::docker with a hint") {
   ::close(fd);
   auto refused = task::DockerClient::connect(unix_endpoint(path));
   REQUIRE_FALSE(refused.has_value());
-  CHECK(refused.error().code == Errc::docker);
+  CHECK(refused.error().code == Errc::platform);
   CHECK(refused.error().message.find("refused") != std::string::npos);
   CHECK_FALSE(refused.error().hint.empty());
 }

@@ -103,7 +103,7 @@ using CancelCheck = std::function<bool()>;  // true: stop now
 class DockerClient {
  public:
   // Pings the engine and settles the API version (the engine's, capped at the newest
-  // this client knows). An unreachable engine is Errc::docker with a hint saying why.
+  // this client knows). An unreachable engine is Errc::platform with a hint saying why.
   static Result<DockerClient> connect(const DockerEndpoint& endpoint);
 
   DockerClient(DockerClient&&) noexcept;
@@ -117,7 +117,7 @@ class DockerClient {
 
   // Builds an image from request.context_dir, honouring its .dockerignore. The context
   // is made into a tar while it is sent, never held in memory whole. Each progress
-  // message goes to on_event; a failing step is an Errc::docker error carrying the
+  // message goes to on_event; a failing step is an Errc::platform error carrying the
   // engine's message; `cancelled` returning true stops the transfer and the build
   // (Errc::interrupted). Returns the image id ("sha256:…").
   Result<std::string> build(const BuildRequest& request, const BuildEventHandler& on_event,

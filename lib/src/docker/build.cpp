@@ -161,7 +161,7 @@ Result<std::string> DockerClient::build(const BuildRequest& request, const Build
     // 400: the engine rejected the Dockerfile or a parameter, such as the tag.
     const Errc code = response->status == 400   ? Errc::invalid_input
                       : response->status == 404 ? Errc::not_found
-                                                : Errc::docker;
+                                                : Errc::platform;
     return fail(code, "docker build failed: " + message,
                 code == Errc::invalid_input ? "check the Dockerfile and the image tag" : "");
   }
@@ -172,7 +172,7 @@ Result<std::string> DockerClient::build(const BuildRequest& request, const Build
         error.find("failed to create LLB definition") != std::string::npos) {
       return fail(Errc::invalid_input, "docker build failed: " + error, "check the Dockerfile");
     }
-    return fail(Errc::docker, "docker build failed: " + error, "the build log shows the step that failed");
+    return fail(Errc::platform, "docker build failed: " + error, "the build log shows the step that failed");
   }
   if (!sink.decoder.image_id().empty()) return sink.decoder.image_id();
   // Engines that send no aux message: the tag now names the new image.
@@ -180,7 +180,7 @@ Result<std::string> DockerClient::build(const BuildRequest& request, const Build
     auto image = inspect_image(request.tag);
     if (image) return image->id;
   }
-  return fail(Errc::docker, "docker build finished without reporting an image id");
+  return fail(Errc::platform, "docker build finished without reporting an image id");
 }
 
 Result<std::string> DockerClient::push_image(const std::string& repo, const std::string& tag,
@@ -206,17 +206,17 @@ Result<std::string> DockerClient::push_image(const std::string& repo, const std:
   }
   if (sink.failure) return std::unexpected(*sink.failure);
   if (response->status != 200) {
-    return fail(response->status == 404 ? Errc::not_found : Errc::docker,
+    return fail(response->status == 404 ? Errc::not_found : Errc::platform,
                 "cannot push " + target + ": " + docker::engine_message(*response));
   }
   sink.decoder.finish();
   if (!sink.decoder.error().empty()) {
-    return fail(Errc::docker, "cannot push " + target + ": " + sink.decoder.error(),
+    return fail(Errc::platform, "cannot push " + target + ": " + sink.decoder.error(),
                 "check the registry address and your credentials (docker login)");
   }
   if (!sink.decoder.digest().empty()) return sink.decoder.digest();
   if (!sink.decoder.status_digest().empty()) return sink.decoder.status_digest();
-  return fail(Errc::docker, "the push of " + target + " finished without reporting a digest");
+  return fail(Errc::platform, "the push of " + target + " finished without reporting a digest");
 }
 
 }  // namespace task

@@ -36,7 +36,7 @@ std::string string_field(const Json& object, const char* key) {
 Result<Json> parse_object(const docker::HttpResponse& response, const std::string& what) {
   Json parsed = Json::parse(response.body, nullptr, false);
   if (parsed.is_discarded() || !parsed.is_object()) {
-    return fail(Errc::docker, what + ": the engine's answer is not a JSON object");
+    return fail(Errc::platform, what + ": the engine's answer is not a JSON object");
   }
   return parsed;
 }
@@ -57,7 +57,7 @@ Result<docker::HttpResponse> DockerClient::Impl::expect_success(const HttpCall& 
   switch (response->status) {
     case 404: return fail(Errc::not_found, missing.empty() ? message : missing);
     case 409: return fail(Errc::conflict, message);
-    default: return fail(Errc::docker, message);
+    default: return fail(Errc::platform, message);
   }
 }
 
@@ -82,7 +82,7 @@ Result<DockerClient> DockerClient::connect(const DockerEndpoint& endpoint) {
   if (pong->status != 200) {
     const std::string message = docker::engine_message(*pong);
     const bool wants_tls = message.find("HTTPS") != std::string::npos;
-    return fail(Errc::docker,
+    return fail(Errc::platform,
                 "the Docker engine at " + endpoint.host + " does not answer /_ping: " + message,
                 wants_tls ? "this engine speaks TLS: set DOCKER_TLS_VERIFY=1 and DOCKER_CERT_PATH"
                           : "is it a Docker engine? try `task doctor`");
@@ -94,7 +94,7 @@ Result<DockerClient> DockerClient::connect(const DockerEndpoint& endpoint) {
   auto answer = impl->http.perform(version);
   if (!answer) return std::unexpected(answer.error());
   if (answer->status != 200) {
-    return fail(Errc::docker, "the Docker engine at " + endpoint.host +
+    return fail(Errc::platform, "the Docker engine at " + endpoint.host +
                                   " did not tell its version: " + docker::engine_message(*answer));
   }
   auto json = parse_object(*answer, "cannot read the engine's version");
@@ -102,7 +102,7 @@ Result<DockerClient> DockerClient::connect(const DockerEndpoint& endpoint) {
   const std::string server_api = string_field(*json, "ApiVersion");
   const auto server = parse_api_version(server_api);
   if (server < kOldestApi) {
-    return fail(Errc::docker,
+    return fail(Errc::platform,
                 "the Docker engine at " + endpoint.host + " speaks API " +
                     (server_api.empty() ? std::string("(unknown)") : server_api) +
                     "; task needs 1.32 or newer",

@@ -18,7 +18,7 @@ struct DockerClient::Impl {
   std::string versioned(std::string_view path) const;
 
   // A call whose non-2xx answer becomes an error: 404 Errc::not_found, 409
-  // Errc::conflict, anything else Errc::docker, each with the engine's message after
+  // Errc::conflict, anything else Errc::platform, each with the engine's message after
   // `what` ("cannot inspect image busybox"); `missing`, when given, replaces the
   // engine's words for a 404.
   Result<docker::HttpResponse> expect_success(const docker::HttpCall& call, const std::string& what,

@@ -99,7 +99,7 @@ Result<std::string> DockerClient::create_container(const ContainerSpec& spec) {
                                           "no image `" + spec.image + "` in the Docker engine");
   if (!response) return std::unexpected(response.error());
   Json j = Json::parse(response->body, nullptr, false);
-  if (!j.is_object() || !j.contains("Id")) return fail(Errc::docker, "the engine did not say which container it made");
+  if (!j.is_object() || !j.contains("Id")) return fail(Errc::platform, "the engine did not say which container it made");
   return j["Id"].get<std::string>();
 }
 
@@ -126,7 +126,7 @@ Result<ContainerState> DockerClient::inspect_container(const std::string& id) {
                                           "no container " + id.substr(0, 12));
   if (!response) return std::unexpected(response.error());
   Json j = Json::parse(response->body, nullptr, false);
-  if (!j.is_object()) return fail(Errc::docker, "the engine's answer about a container is not JSON");
+  if (!j.is_object()) return fail(Errc::platform, "the engine's answer about a container is not JSON");
   return read_state(j);
 }
 
@@ -138,7 +138,7 @@ Result<std::vector<ContainerState>> DockerClient::list_containers(const std::str
   auto response = impl_->expect_success(call, "cannot list containers");
   if (!response) return std::unexpected(response.error());
   Json j = Json::parse(response->body, nullptr, false);
-  if (!j.is_array()) return fail(Errc::docker, "the engine's container list is not a JSON array");
+  if (!j.is_array()) return fail(Errc::platform, "the engine's container list is not a JSON array");
   std::vector<ContainerState> out;
   for (const Json& item : j) {
     if (item.is_object()) out.push_back(read_state(item));
@@ -214,7 +214,7 @@ Result<void> DockerClient::container_logs(const std::string& id, bool follow, co
   if (!response) return std::unexpected(response.error());
   if (response->status == 404) return fail(Errc::not_found, "no container " + id.substr(0, 12));
   if (response->status < 200 || response->status >= 300) {
-    return fail(Errc::docker, "cannot read the logs of container " + id.substr(0, 12) + ": " +
+    return fail(Errc::platform, "cannot read the logs of container " + id.substr(0, 12) + ": " +
                                   docker::engine_message(*response));
   }
   emit(0, {}, true);
@@ -233,10 +233,10 @@ Result<int> DockerClient::wait_container(const std::string& id, const CancelChec
                                           "no container " + id.substr(0, 12));
   if (!response) return std::unexpected(response.error());
   Json j = Json::parse(response->body, nullptr, false);
-  if (!j.is_object() || !j.contains("StatusCode")) return fail(Errc::docker, "the engine did not give an exit code");
+  if (!j.is_object() || !j.contains("StatusCode")) return fail(Errc::platform, "the engine did not give an exit code");
   if (auto error = j.find("Error"); error != j.end() && error->is_object() && error->contains("Message")) {
     auto message = (*error)["Message"].get<std::string>();
-    if (!message.empty()) return fail(Errc::docker, "container " + id.substr(0, 12) + ": " + message);
+    if (!message.empty()) return fail(Errc::platform, "container " + id.substr(0, 12) + ": " + message);
   }
   return j["StatusCode"].get<int>();
 }

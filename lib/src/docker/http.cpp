@@ -87,16 +87,16 @@ Error connection_error(CURLcode code, long os_errno, const DockerEndpoint& endpo
     const std::string socket = endpoint.host.substr(7);
     std::error_code ec;
     if (os_errno == ENOENT || (os_errno == 0 && !fs::exists(socket, ec))) {
-      return {Errc::docker, "cannot connect to the Docker engine: " + socket + " does not exist",
+      return {Errc::platform, "cannot connect to the Docker engine: " + socket + " does not exist",
               std::string(kEngineDownHint)};
     }
     if (os_errno == EACCES || os_errno == EPERM) {
-      return {Errc::docker, "permission denied while connecting to the Docker engine at " + socket,
+      return {Errc::platform, "permission denied while connecting to the Docker engine at " + socket,
               "add yourself to the docker group (sudo usermod -aG docker $USER, then log in "
               "again), or set DOCKER_HOST to an engine you may use"};
     }
     if (os_errno == ECONNREFUSED) {
-      return {Errc::docker, "the Docker engine socket " + socket + " refused the connection",
+      return {Errc::platform, "the Docker engine socket " + socket + " refused the connection",
               std::string(kEngineDownHint)};
     }
   }
@@ -104,7 +104,7 @@ Error connection_error(CURLcode code, long os_errno, const DockerEndpoint& endpo
     case CURLE_COULDNT_RESOLVE_HOST:
     case CURLE_COULDNT_CONNECT:
     case CURLE_OPERATION_TIMEDOUT:
-      return {Errc::docker, "cannot connect to the Docker engine at " + where + ": " + text,
+      return {Errc::platform, "cannot connect to the Docker engine at " + where + ": " + text,
               "check DOCKER_HOST or the docker context; " + std::string(kEngineDownHint)};
     case CURLE_SSL_CONNECT_ERROR:
     case CURLE_PEER_FAILED_VERIFICATION:
@@ -112,17 +112,17 @@ Error connection_error(CURLcode code, long os_errno, const DockerEndpoint& endpo
     case CURLE_SSL_CACERT_BADFILE:
     case CURLE_SSL_CIPHER:
     case CURLE_SSL_ISSUER_ERROR:
-      return {Errc::docker, "TLS with the Docker engine at " + where + " failed: " + text,
+      return {Errc::platform, "TLS with the Docker engine at " + where + " failed: " + text,
               "check ca.pem, cert.pem and key.pem in " +
                   (endpoint.cert_path.empty() ? std::string("DOCKER_CERT_PATH") : endpoint.cert_path)};
     case CURLE_GOT_NOTHING:
     case CURLE_RECV_ERROR:
     case CURLE_SEND_ERROR:
     case CURLE_PARTIAL_FILE:
-      return {Errc::docker, "the Docker engine at " + where + " closed the connection: " + text,
+      return {Errc::platform, "the Docker engine at " + where + " closed the connection: " + text,
               "is it a Docker engine? try `task doctor`"};
     default:
-      return {Errc::docker, "talking to the Docker engine at " + where + " failed: " + text, {}};
+      return {Errc::platform, "talking to the Docker engine at " + where + " failed: " + text, {}};
   }
 }
 

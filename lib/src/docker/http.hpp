@@ -42,7 +42,7 @@ class HttpTransport {
   ~HttpTransport();
 
   // An HTTP status, whatever it is, is a response; only a failed transfer is an error:
-  // Errc::docker with a hint for an unreachable engine, Errc::interrupted when cancelled.
+  // Errc::platform with a hint for an unreachable engine, Errc::interrupted when cancelled.
   Result<HttpResponse> perform(const HttpCall& call);
 
   const DockerEndpoint& endpoint() const;

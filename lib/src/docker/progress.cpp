@@ -35,7 +35,7 @@ Result<void> ProgressDecoder::feed(std::string_view bytes) {
     const auto newline = bytes.find('\n');
     if (newline == std::string_view::npos) {
       if (pending_.size() + bytes.size() > kMaxLine) {
-        return fail(Errc::docker, "the engine sent a progress message longer than 16 MiB");
+        return fail(Errc::platform, "the engine sent a progress message longer than 16 MiB");
       }
       pending_.append(bytes);
       return {};

@@ -149,5 +149,5 @@ TEST_CASE("a line without end is refused past the limit") {
   task::Result<void> fed;
   for (int i = 0; i < 17 && fed; ++i) fed = decoder.feed(part);
   REQUIRE_FALSE(fed.has_value());
-  CHECK(fed.error().code == task::Errc::docker);
+  CHECK(fed.error().code == task::Errc::platform);
 }
