@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "command.hpp"
+#include "interrupt.hpp"
 #include "platform.hpp"
 #include "task/local_platform.hpp"
 
@@ -23,9 +24,12 @@ Json status_json(const task::AgentStatus& s, Context& ctx) {
 }
 
 task::Result<void> run_agent_foreground(Context& ctx, bool record_only) {
-  // The agent handles SIGTERM and SIGINT itself: it stops cleanly and leaves running
-  // containers for the next agent to re-attach.
+  // SIGTERM and SIGINT stop it cleanly: running containers are left for the next agent
+  // to re-attach.
+  const auto signals = watch_stop_signals();
   task::AgentOptions options;
+  options.stop = signals.stopped;
+  options.wake_fd = signals.fd;
   options.state_dir = ctx.paths.state;
   options.env = ctx.env;
   options.record_only = record_only;

@@ -32,6 +32,9 @@ set(TASK_LIB_SOURCES
   lib/src/build/build.cpp
   lib/src/doctor/doctor.cpp
   lib/src/platform/local/agent/agent.cpp
+  lib/src/platform/local/agent/scheduler.cpp
+  lib/src/platform/local/agent/runner.cpp
+  lib/src/platform/local/agent/recording_runner.cpp
   lib/src/platform/local/agent/control.cpp
   lib/src/platform/local/agent/worker.cpp
   lib/src/platform/local/agent/notify.cpp

@@ -12,6 +12,7 @@
 #include "task/deployment.hpp"
 #include "task/error.hpp"
 #include "task/paths.hpp"
+#include "task/time.hpp"
 
 namespace task {
 
@@ -19,6 +20,8 @@ struct AgentOptions {
   std::filesystem::path state_dir;  // $TASK_HOME
   Environment env;                  // finds the Docker engine (DOCKER_HOST …)
   std::function<bool()> stop;       // true: stop cleanly, leaving running containers
+  int wake_fd = -1;                 // readable when `stop` may have become true (a signal)
+  Clock now = system_now;
   std::function<void(std::string_view)> log;  // the agent's own messages, one line each
   // For benchmarks of the scheduler alone: record each run as started and succeeded at
   // the instant it would have been started, instead of starting a container.

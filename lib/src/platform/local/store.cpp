@@ -483,10 +483,11 @@ Result<std::vector<Revision>> Store::list_revisions(std::int64_t deployment_id) 
   return collect<Revision>(s, [](const sqlite::Statement& r) { return read_revision(r, 0); });
 }
 
-Result<RunRecord> Store::add_run(const NewRun& run, Timestamp now, std::optional<Timestamp> through) {
-  auto* db = impl_->db.get();
-  sqlite::Transaction tx(db);
-  if (auto b = tx.begun(); !b) return std::unexpected(b.error());
+namespace {
+
+// A new run inside the caller's transaction; its id, or Errc::conflict when its fire
+// time already has a run.
+Result<std::int64_t> insert_run(sqlite3* db, const NewRun& run, Timestamp now) {
   sqlite::Statement s(db,
                       "INSERT INTO runs (deployment_id, revision, scheduled_at, outcome, trigger, attempt, error, created_at,"
                       " finished_at, forced) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING RETURNING id");
@@ -506,12 +507,23 @@ Result<RunRecord> Store::add_run(const NewRun& run, Timestamp now, std::optional
   }
   const std::int64_t id = s.integer(0);
   if (auto done = s.step(); !done) return std::unexpected(done.error());
+  return id;
+}
+
+}  // namespace
+
+Result<RunRecord> Store::add_run(const NewRun& run, Timestamp now, std::optional<Timestamp> through) {
+  auto* db = impl_->db.get();
+  sqlite::Transaction tx(db);
+  if (auto b = tx.begun(); !b) return std::unexpected(b.error());
+  auto id = insert_run(db, run, now);
+  if (!id) return std::unexpected(id.error());
   if (through) {
     sqlite::Statement t(db, "UPDATE deployments SET scheduled_through = max(coalesce(scheduled_through, 0), ?) WHERE id = ?");
     if (auto r = t.bind(1, millis(*through)).bind(2, run.deployment_id).run(); !r) return std::unexpected(r.error());
   }
   if (auto r = tx.commit(); !r) return std::unexpected(r.error());
-  return get_run(id);
+  return get_run(*id);
 }
 
 Result<void> Store::set_scheduled_through(std::int64_t deployment_id, Timestamp through) {
@@ -557,7 +569,8 @@ Result<void> Store::set_run_started(std::int64_t run_id, Timestamp started_at) {
 }
 
 Result<void> Store::finish_run(std::int64_t run_id, RunOutcome outcome, std::optional<int> exit_code,
-                               const std::string& error, Timestamp finished_at, const NewNotice* notice) {
+                               const std::string& error, Timestamp finished_at, const NewNotice* notice,
+                               const NewRun* retry) {
   auto* db = impl_->db.get();
   sqlite::Transaction tx(db);
   if (auto b = tx.begun(); !b) return std::unexpected(b.error());
@@ -577,6 +590,9 @@ Result<void> Store::finish_run(std::int64_t run_id, RunOutcome outcome, std::opt
                         "  ORDER BY n.id DESC LIMIT 1) = 'failure')");
     q.bind(1, run_id).bind(2, notice->kind).bind(3, notice->url).bind(4, notice->payload).bind(5, millis(finished_at));
     if (auto r = q.run(); !r) return r;
+  }
+  if (retry != nullptr) {
+    if (auto r = insert_run(db, *retry, finished_at); !r) return std::unexpected(r.error());
   }
   return tx.commit();
 }

@@ -174,9 +174,11 @@ class Store {
   Result<void> set_run_container(std::int64_t run_id, const std::string& container_id);
   Result<void> set_run_started(std::int64_t run_id, Timestamp started_at);
   // Records a run's outcome; with `notice`, queues it in the same transaction (a recovery
-  // notice only when the deployment's last notice was a failure).
+  // notice only when the deployment's last notice was a failure), and with `retry`, the
+  // next attempt too.
   Result<void> finish_run(std::int64_t run_id, RunOutcome outcome, std::optional<int> exit_code,
-                          const std::string& error, Timestamp finished_at, const NewNotice* notice = nullptr);
+                          const std::string& error, Timestamp finished_at, const NewNotice* notice = nullptr,
+                          const NewRun* retry = nullptr);
   Result<RunRecord> get_run(std::int64_t id);
   // Newest first; "" matches every task or environment.
   Result<std::vector<RunRecord>> list_runs(const std::string& task, const std::string& env,

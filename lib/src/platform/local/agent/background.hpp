@@ -9,6 +9,8 @@
 #include <mutex>
 #include <thread>
 
+#include "platform/local/agent/runner.hpp"
+
 namespace task {
 
 class BackgroundThread {
@@ -18,7 +20,10 @@ class BackgroundThread {
   BackgroundThread(const BackgroundThread&) = delete;
   BackgroundThread& operator=(const BackgroundThread&) = delete;
 
-  void start(std::function<void()> body) { thread_ = std::thread(std::move(body)); }
+  // An exception from `body` ends the thread with a line in the log, never the process.
+  void start(std::function<void()> body, std::function<void(std::string_view)> log = {}) {
+    thread_ = std::thread([body = std::move(body), log = std::move(log)] { guarded(log, "a background thread", body); });
+  }
   void stop() {
     {
       std::lock_guard lock(mutex_);

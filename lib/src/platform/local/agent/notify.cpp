@@ -211,7 +211,7 @@ std::string settle_notice(NoticeRecord& notice, const Delivery& delivery, Timest
 
 NoticeSender::NoticeSender(fs::path state_dir, std::function<void(std::string_view)> log)
     : state_dir_(std::move(state_dir)), log_(std::move(log)) {
-  thread_.start([this] { loop(); });
+  thread_.start([this] { loop(); }, log_);
 }
 
 void NoticeSender::loop() {

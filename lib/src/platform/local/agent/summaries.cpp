@@ -12,7 +12,7 @@ using namespace std::chrono_literals;
 
 HourSummarizer::HourSummarizer(fs::path state_dir, std::function<void(std::string_view)> log)
     : state_dir_(std::move(state_dir)), log_(std::move(log)) {
-  thread_.start([this] { loop(); });
+  thread_.start([this] { loop(); }, log_);
 }
 
 void HourSummarizer::loop() {

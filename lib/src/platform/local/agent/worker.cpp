@@ -99,11 +99,6 @@ std::string last_output_timestamp(const fs::path& path) {
   return last;
 }
 
-std::chrono::milliseconds backoff(int attempt) {
-  // 1s, 2s, 4s, … after attempts 1, 2, 3, …; at most five minutes.
-  const int shift = std::clamp(attempt - 1, 0, 9);
-  return std::min<std::chrono::milliseconds>(std::chrono::milliseconds(1000LL << shift), 300s);
-}
 
 }  // namespace
 
@@ -121,8 +116,12 @@ void run_worker(const WorkerContext& context, Worker& worker, RunRecord run, con
   RunLog log(run.log_path);
   log.mask(revision.config);
   const auto& policy = revision.policy;
-  auto finish = [&](RunOutcome outcome, std::optional<int> exit_code, const std::string& error) {
+  // The outcome, its failure notice and its retry: one transaction, so none is lost or
+  // stored without the others.
+  // Only a run that ran to an outcome of its own is tried again.
+  auto finish = [&](RunOutcome outcome, std::optional<int> exit_code, const std::string& error, bool ran = false) {
     const auto finished_at = now_ms();
+    const auto retry = ran ? retry_of(run, policy, outcome, finished_at) : std::nullopt;
     // The failure notice, when the task asks for one, is queued with the outcome: one
     // transaction, so a notice is never lost nor sent for an outcome not stored.
     std::optional<NewNotice> notice;
@@ -134,12 +133,18 @@ void run_worker(const WorkerContext& context, Worker& worker, RunRecord run, con
                            notice_payload(*kind, run, outcome, exit_code, log.masked(error), finished_at, tail)};
       }
     }
-    if (auto r = store.finish_run(run.id, outcome, exit_code, error, finished_at, notice ? &*notice : nullptr); !r) {
+    if (auto r = store.finish_run(run.id, outcome, exit_code, error, finished_at, notice ? &*notice : nullptr,
+                                  retry ? &*retry : nullptr);
+        !r) {
       say("cannot record the outcome: " + r.error().message);
     } else if (notice && context.notice_queued) {
       context.notice_queued();
     }
     say(fmt::format("{}{}", to_string(outcome), exit_code ? fmt::format(" (exit code {})", *exit_code) : std::string{}));
+    if (retry) {
+      say(fmt::format("retry {} of {} at {}", run.attempt, policy.retries,
+                      format_rfc3339(std::chrono::floor<std::chrono::seconds>(retry->scheduled_at))));
+    }
   };
 
   auto docker = DockerClient::connect(context.endpoint);
@@ -283,25 +288,51 @@ void run_worker(const WorkerContext& context, Worker& worker, RunRecord run, con
   } else {
     error = fmt::format("exited with code {}", *exit_code);
   }
-  finish(outcome, code, error);
+  finish(outcome, code, error, true);
   // The log is stored: the container can go.
   docker->remove_container(id, true);
 
-  if ((outcome == RunOutcome::failed || outcome == RunOutcome::timed_out) && run.attempt <= policy.retries) {
-    NewRun retry;
-    retry.deployment_id = run.deployment_id;
-    retry.revision = run.revision;
-    retry.trigger = RunTrigger::retry;
-    retry.attempt = run.attempt + 1;
-    retry.outcome = RunOutcome::pending;
-    retry.scheduled_at = now_ms() + backoff(run.attempt);
-    if (auto r = store.add_run(retry, now_ms()); r) {
-      say(fmt::format("retry {} of {} as run {} at {}", run.attempt, policy.retries, r->id,
-                      format_rfc3339(std::chrono::floor<std::chrono::seconds>(retry.scheduled_at))));
-    }
-  }
   // Logs to the history limits; records (for `task stats`) for 90 days.
   store.prune_runs(run.deployment_id, policy.keep_succeeded, policy.keep_failed, now_ms() - std::chrono::hours(24 * 90));
 }
+
+DockerRunner::DockerRunner(WorkerContext context) : context_(std::move(context)) { context_.stopping = &stopping_; }
+
+void DockerRunner::launch(Worker& worker, const RunRecord& run, const Revision& revision,
+                          const EnvironmentRecord& environment, bool reattach) {
+  worker.thread = std::thread([this, &worker, run, revision, environment, reattach] {
+    // Its outcome stays unstored when it throws: the next agent re-attaches the run.
+    guarded(context_.log, fmt::format("run {}", run.id),
+            [&] { run_worker(context_, worker, run, revision, environment, reattach); });
+    worker.done.store(true);
+    wake_agent(context_.state_dir);
+  });
+}
+
+std::chrono::milliseconds DockerRunner::lead(std::chrono::milliseconds gap) const {
+  return std::clamp<std::chrono::milliseconds>(gap * 3 / 4, 0ms, 3000ms);
+}
+
+void DockerRunner::clean_up(Store& store) {
+  auto docker = DockerClient::connect(context_.endpoint);
+  if (!docker) {
+    if (context_.log) context_.log(fmt::format("warning: {}", docker.error().message));
+    return;
+  }
+  auto containers = docker->list_containers("task.run");
+  if (!containers) return;
+  for (auto& c : *containers) {
+    std::int64_t id = 0;
+    try {
+      id = std::stoll(c.labels["task.run"]);
+    } catch (...) {
+      continue;
+    }
+    auto run = store.get_run(id);
+    if (run && is_finished(run->outcome) && !c.running) docker->remove_container(c.id, true);
+  }
+}
+
+void DockerRunner::stop() { stopping_.store(true); }
 
 }  // namespace task
