@@ -34,7 +34,7 @@ task::Result<void> run_agent_foreground(Context& ctx, bool record_only) {
   options.env = ctx.env;
   options.record_only = record_only;
   options.log = [](std::string_view line) {
-    auto now = std::chrono::time_point_cast<std::chrono::milliseconds>(std::chrono::system_clock::now());
+    auto now = task::system_now();
     fmt::print(stderr, "{} {}\n", rfc3339_ms(now), line);
     std::fflush(stderr);
   };

@@ -153,10 +153,7 @@ std::string rfc3339(task::Timestamp t) {
   return fmt::format("{:%FT%T}Z", std::chrono::floor<std::chrono::seconds>(t));
 }
 
-std::string rfc3339_ms(task::Timestamp t) {
-  const auto seconds = std::chrono::floor<std::chrono::seconds>(t);
-  return fmt::format("{:%FT%T}.{:03}Z", seconds, (t - seconds).count());
-}
+std::string rfc3339_ms(task::Timestamp t) { return task::format_rfc3339_ms(t); }
 
 std::string short_duration(std::chrono::milliseconds d) {
   if (d < std::chrono::seconds(10)) return fmt::format("{:.1f}s", static_cast<double>(d.count()) / 1000.0);

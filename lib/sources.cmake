@@ -2,6 +2,7 @@
 include(${CMAKE_CURRENT_LIST_DIR}/src/schedule/sources.cmake)  # sets TASK_SCHEDULE_SOURCES
 include(${CMAKE_CURRENT_LIST_DIR}/src/docker/sources.cmake)    # sets TASK_DOCKER_SOURCES
 set(TASK_LIB_SOURCES
+  lib/src/http/transport.cpp
   lib/src/core/version.cpp
   lib/src/core/paths.cpp
   lib/src/core/text.cpp
@@ -20,6 +21,7 @@ set(TASK_LIB_SOURCES
   lib/src/git/cache.cpp
   lib/src/git/connect.cpp
   lib/src/core/deployment.cpp
+  lib/src/core/time.cpp
   lib/src/state/sqlite.cpp
   lib/src/state/database.cpp
   lib/src/state/builds.cpp

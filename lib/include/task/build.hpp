@@ -30,9 +30,7 @@ struct BuildObserver {
   std::function<void(const BuildEvent&)> event = [](const BuildEvent&) {};
   std::function<bool()> cancelled = [] { return false; };
   std::function<void(const TransferProgress&)> fetching = [](const TransferProgress&) {};  // connected sources
-  std::function<Timestamp()> now = [] {
-    return std::chrono::time_point_cast<std::chrono::milliseconds>(std::chrono::system_clock::now());
-  };
+  Clock now = system_now;
 };
 
 // Builds from the project's work tree, or for a connected project (task.yaml's source.git)

@@ -1,7 +1,6 @@
 // status, runs, run now, and run logs read or followed.
 #include "task/runs.hpp"
 
-#include <date/date.h>
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -18,8 +17,6 @@ using namespace std::chrono_literals;
 
 // How often a wait looks again. The platforms keep no change feed yet.
 constexpr auto poll = 20ms;
-
-std::string rfc3339_millis(Timestamp t) { return date::format("%FT%TZ", t); }
 
 }  // namespace
 
@@ -133,7 +130,7 @@ Result<RunLog> read_run_log(Workspace& workspace, const LogQuery& q) {
     }
   }
   const Run& run = *log.run;
-  const std::string since = q.since ? rfc3339_millis(*q.since) : std::string{};
+  const std::string since = q.since ? format_rfc3339_ms(*q.since) : std::string{};
   for (;;) {
     auto chunk = at->platform->read_log(run, log.next);
     if (!chunk) return std::unexpected(chunk.error());

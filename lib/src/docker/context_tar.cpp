@@ -14,17 +14,13 @@
 #include <system_error>
 
 #include "task/build_context.hpp"
+#include "core/release.hpp"
 
 namespace task::docker {
 namespace fs = std::filesystem;
 
 namespace {
 
-template <auto Fn>
-struct Release {
-  template <class T>
-  void operator()(T* p) const { Fn(p); }
-};
 using ArchiveWriter = std::unique_ptr<archive, Release<archive_write_free>>;
 using ArchiveEntry = std::unique_ptr<archive_entry, Release<archive_entry_free>>;
 

@@ -1,6 +1,7 @@
 #pragma once
-// HTTP to the engine over libcurl: a unix socket (with "localhost" as the URL's host)
-// or TCP, with TLS client certificates. One connection, reused between calls.
+// HTTP to the engine through the one transport (http/transport.hpp): a unix socket (with
+// "localhost" as the URL's host) or TCP, with TLS client certificates; its failures said
+// as the engine's.
 #include <functional>
 #include <memory>
 #include <span>
@@ -8,30 +9,13 @@
 #include <string_view>
 #include <vector>
 
+#include "http/transport.hpp"
 #include "task/docker.hpp"
 
 namespace task::docker {
 
-struct HttpCall {
-  std::string method = "GET";
-  std::string target;  // path and query: "/v1.43/images/busybox/json"
-  std::vector<std::string> headers;
-  std::string body;  // sent as is when there is no `upload`
-  // A streamed request body of unknown length (sent chunked). Fills the span, returns
-  // how much it wrote, 0 at the end.
-  std::function<Result<std::size_t>(std::span<char>)> upload;
-  // A streamed response: receives the bytes of a 2xx response body as they arrive;
-  // returning false stops the transfer. Other responses are collected in `body`.
-  std::function<bool(std::string_view)> on_data;
-  CancelCheck cancelled;  // polled during the transfer: true aborts it
-  long timeout_ms = 0;    // for the whole call; 0: none
-};
-
-struct HttpResponse {
-  long status = 0;
-  std::string body;
-  bool stopped = false;  // on_data asked to stop
-};
+using HttpCall = http::Call;
+using HttpResponse = http::Response;
 
 class HttpTransport {
  public:
@@ -53,8 +37,7 @@ class HttpTransport {
   std::unique_ptr<Impl> impl_;
 };
 
-// Percent-encodes everything but RFC 3986's unreserved characters and `keep`.
-std::string url_encode(std::string_view text, std::string_view keep = {});
+using http::url_encode;
 
 // The engine's error text: {"message": "..."} or the raw body.
 std::string engine_message(const HttpResponse& response);

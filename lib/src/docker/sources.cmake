@@ -1,6 +1,6 @@
 # The Docker Engine API client and build contexts (paths relative to the project root).
 set(TASK_DOCKER_SOURCES
-  lib/src/docker/build.cpp
+  lib/src/docker/image_build.cpp
   lib/src/docker/buildkit_trace.cpp
   lib/src/docker/client.cpp
   lib/src/docker/containers.cpp

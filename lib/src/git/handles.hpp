@@ -6,14 +6,9 @@
 #include <string>
 
 #include "task/error.hpp"
+#include "core/release.hpp"
 
 namespace task::git {
-
-template <auto Fn>
-struct Release {
-  template <class T>
-  void operator()(T* p) const { Fn(p); }
-};
 
 using Repository = std::unique_ptr<git_repository, Release<git_repository_free>>;
 using Index = std::unique_ptr<git_index, Release<git_index_free>>;

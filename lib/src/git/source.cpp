@@ -10,7 +10,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-using StatusList = std::unique_ptr<git_status_list, git::Release<git_status_list_free>>;
+using StatusList = std::unique_ptr<git_status_list, Release<git_status_list_free>>;
 
 Result<bool> work_tree_dirty(git_repository* repo) {
   git_status_options opts = GIT_STATUS_OPTIONS_INIT;

@@ -10,14 +10,9 @@
 #include <string_view>
 
 #include "task/error.hpp"
+#include "core/release.hpp"
 
 namespace task::sqlite {
-
-template <auto Fn>
-struct Release {
-  template <class T>
-  void operator()(T* p) const { Fn(p); }
-};
 
 using Connection = std::unique_ptr<sqlite3, Release<sqlite3_close_v2>>;
 

@@ -1,8 +1,6 @@
 // Failure notices: the message, the POST, the retry policy, and the sender thread.
 #include "platform/local/agent/notify.hpp"
 
-#include <curl/curl.h>
-
 #include <algorithm>
 #include <fstream>
 #include <memory>
@@ -10,6 +8,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "http/transport.hpp"
 #include "task/schedule.hpp"
 
 namespace task {
@@ -19,16 +18,8 @@ using Json = nlohmann::json;
 
 namespace {
 
-Timestamp now_ms() { return std::chrono::time_point_cast<std::chrono::milliseconds>(std::chrono::system_clock::now()); }
 
-std::string rfc3339_ms(Timestamp t) {
-  const auto seconds = std::chrono::floor<std::chrono::seconds>(t);
-  std::string whole = format_rfc3339(seconds);
-  whole.pop_back();  // "Z"
-  return fmt::format("{}.{:03}Z", whole, (t - seconds).count());
-}
-
-Json time_or_null(const std::optional<Timestamp>& t) { return t ? Json(rfc3339_ms(*t)) : Json(nullptr); }
+Json time_or_null(const std::optional<Timestamp>& t) { return t ? Json(format_rfc3339_ms(*t)) : Json(nullptr); }
 
 constexpr std::size_t kLineBytes = 1000;
 
@@ -117,69 +108,36 @@ std::string notice_payload(std::string_view kind, const RunRecord& run, RunOutco
             {"outcome", to_string(outcome)},
             {"exit_code", exit_code ? Json(*exit_code) : Json(nullptr)},
             {"error", error},
-            {"scheduled_at", rfc3339_ms(run.scheduled_at)},
+            {"scheduled_at", format_rfc3339_ms(run.scheduled_at)},
             {"started_at", time_or_null(run.started_at)},
-            {"finished_at", rfc3339_ms(finished_at)},
+            {"finished_at", format_rfc3339_ms(finished_at)},
             {"log_tail", std::move(lines)},
             {"logs_command", logs_command},
             {"text", text}};
   return j.dump(-1, ' ', false, Json::error_handler_t::replace);
 }
 
-namespace {
-
-struct CurlFree {
-  void operator()(CURL* c) const { curl_easy_cleanup(c); }
-  void operator()(curl_slist* l) const { curl_slist_free_all(l); }
-};
-
-extern "C" std::size_t discard_body(char*, std::size_t size, std::size_t n, void*) { return size * n; }
-
-extern "C" int on_progress(void* data, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
-  const auto* cancelled = static_cast<const std::function<bool()>*>(data);
-  return (*cancelled && (*cancelled)()) ? 1 : 0;
-}
-
-}  // namespace
-
 Delivery post_notice(const std::string& url, const std::string& payload, std::chrono::milliseconds timeout,
                      const std::function<bool()>& cancelled) {
   Delivery d;
-  std::unique_ptr<CURL, CurlFree> curl(curl_easy_init());
-  if (!curl) {
-    d.detail = "cannot initialise libcurl";
+  auto transport = http::Transport::open({});
+  if (!transport) {
+    d.detail = transport.error().message;
     return d;
   }
-  std::unique_ptr<curl_slist, CurlFree> headers;
-  for (const char* h : {"Content-Type: application/json", "Expect:"}) {
-    if (auto* grown = curl_slist_append(headers.get(), h)) {
-      (void)headers.release();
-      headers.reset(grown);
-    }
-  }
-  char error_text[CURL_ERROR_SIZE] = {};
-  CURL* c = curl.get();
-  curl_easy_setopt(c, CURLOPT_URL, url.c_str());
-  curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
-  curl_easy_setopt(c, CURLOPT_ERRORBUFFER, error_text);
-  curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-  curl_easy_setopt(c, CURLOPT_USERAGENT, "task");
-  curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, 5000L);
-  curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, static_cast<long>(timeout.count()));
-  curl_easy_setopt(c, CURLOPT_POST, 1L);
-  curl_easy_setopt(c, CURLOPT_POSTFIELDS, payload.c_str());
-  curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(payload.size()));
-  curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers.get());
-  curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, &discard_body);
-  curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
-  curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, &on_progress);
-  curl_easy_setopt(c, CURLOPT_XFERINFODATA, const_cast<std::function<bool()>*>(&cancelled));
-  const CURLcode code = curl_easy_perform(c);
-  if (code != CURLE_OK) {
-    d.detail = error_text[0] != '\0' ? error_text : curl_easy_strerror(code);
+  http::Call call;
+  call.method = "POST";
+  call.target = url;
+  call.headers = {"Content-Type: application/json"};
+  call.body = payload;
+  call.cancelled = cancelled;
+  call.timeout_ms = static_cast<long>(timeout.count());
+  auto response = transport->perform(call);
+  if (!response) {
+    d.detail = response.error().detail;
     return d;
   }
-  curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &d.status);
+  d.status = response->status;
   d.detail = fmt::format("HTTP {}", d.status);
   d.delivered = d.status >= 200 && d.status < 300;
   // A request the endpoint refuses stays refused; a timeout, a rate limit, or the
@@ -206,7 +164,7 @@ std::string settle_notice(NoticeRecord& notice, const Delivery& delivery, Timest
   for (int i = 1; i < notice.attempts; ++i) wait *= 3;
   notice.next_at = now + wait;
   return fmt::format("{} not delivered: {} (attempt {} of {}; next at {})", what, delivery.detail, notice.attempts,
-                     notice_attempts, rfc3339_ms(notice.next_at));
+                     notice_attempts, format_rfc3339_ms(notice.next_at));
 }
 
 NoticeSender::NoticeSender(fs::path state_dir, std::function<void(std::string_view)> log)
@@ -225,14 +183,14 @@ void NoticeSender::loop() {
   }
   const std::function<bool()> cancelled = [this] { return thread_.stopping(); };
   while (!thread_.stopping()) {
-    if (auto due = store->due_notices(now_ms(), 16); due) {
+    if (auto due = store->due_notices(system_now(), 16); due) {
       for (auto& notice : *due) {
         if (thread_.stopping()) break;
         auto delivery = post_notice(notice.url, notice.payload, 10s, cancelled);
         if (thread_.stopping() && !delivery.delivered) break;  // stopped mid-call: the next agent sends it
-        const auto event = settle_notice(notice, delivery, now_ms());
+        const auto event = settle_notice(notice, delivery, system_now());
         say(fmt::format("{} in {}: {}", notice.task, notice.env, event));
-        if (auto r = store->update_notice(notice, event, now_ms()); !r) {
+        if (auto r = store->update_notice(notice, event, system_now()); !r) {
           say("notices: cannot record a delivery: " + r.error().message);
         }
       }

@@ -26,8 +26,7 @@ void HourSummarizer::loop() {
   }
   const std::function<bool()> stop = [this] { return thread_.stopping(); };
   while (!thread_.stopping()) {
-    const auto now =
-        std::chrono::time_point_cast<std::chrono::milliseconds>(std::chrono::system_clock::now());
+    const auto now = system_now();
     std::size_t hours = 0;
     if (auto deployments = store->list_deployments(true); deployments) {
       for (const auto& d : *deployments) {

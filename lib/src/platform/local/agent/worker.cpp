@@ -17,17 +17,9 @@ namespace task {
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
 
-std::string rfc3339_nanos(std::chrono::system_clock::time_point t) {
-  const auto seconds = std::chrono::floor<std::chrono::seconds>(t);
-  const auto nanos = std::chrono::duration_cast<std::chrono::nanoseconds>(t - seconds).count();
-  std::string whole = format_rfc3339(Instant(seconds));  // "…:SSZ"
-  whole.pop_back();
-  return fmt::format("{}.{:09}Z", whole, nanos);
-}
 
 namespace {
 
-Timestamp now_ms() { return std::chrono::time_point_cast<std::chrono::milliseconds>(std::chrono::system_clock::now()); }
 
 // Appends whole lines to the run's log, each in one write so readers never see half.
 class RunLog {
@@ -61,7 +53,7 @@ class RunLog {
   void line(const std::string& timestamp, std::string_view stream, std::string_view raw) {
     if (fd_ < 0) return;
     const std::string text = masked(raw);
-    std::string out = fmt::format("{} {} {}\n", timestamp.empty() ? rfc3339_nanos(std::chrono::system_clock::now()) : timestamp,
+    std::string out = fmt::format("{} {} {}\n", timestamp.empty() ? format_rfc3339_ns(std::chrono::system_clock::now()) : timestamp,
                                   stream, text);
     for (std::size_t at = 0; at < out.size();) {
       auto n = ::write(fd_, out.data() + at, out.size() - at);
@@ -120,7 +112,7 @@ void run_worker(const WorkerContext& context, Worker& worker, RunRecord run, con
   // stored without the others.
   // Only a run that ran to an outcome of its own is tried again.
   auto finish = [&](RunOutcome outcome, std::optional<int> exit_code, const std::string& error, bool ran = false) {
-    const auto finished_at = now_ms();
+    const auto finished_at = system_now();
     const auto retry = ran ? retry_of(run, policy, outcome, finished_at) : std::nullopt;
     // The failure notice, when the task asks for one, is queued with the outcome: one
     // transaction, so a notice is never lost nor sent for an outcome not stored.
@@ -218,7 +210,7 @@ void run_worker(const WorkerContext& context, Worker& worker, RunRecord run, con
     // The start is when it was asked for: what the run's lateness measures.
     // Recorded before the request, so that followers see the run as soon as it can
     // print; a start that fails is recorded as failed right after.
-    run.started_at = now_ms();
+    run.started_at = system_now();
     store.set_run_started(run.id, *run.started_at);
     if (auto r = docker->start_container(id); !r) {
       log.note("cannot start the container: " + r.error().message);
@@ -228,7 +220,7 @@ void run_worker(const WorkerContext& context, Worker& worker, RunRecord run, con
     }
     started = true;
   } else if (!started) {
-    run.started_at = now_ms();
+    run.started_at = system_now();
     store.set_run_started(run.id, *run.started_at);
   }
   (void)started;
@@ -239,7 +231,7 @@ void run_worker(const WorkerContext& context, Worker& worker, RunRecord run, con
   std::int64_t replaced_by = 0;
   auto cancelled = [&] {
     if (context.stopping != nullptr && context.stopping->load()) return true;
-    if (now_ms() >= deadline) {
+    if (system_now() >= deadline) {
       timed_out = true;
       return true;
     }
@@ -293,7 +285,7 @@ void run_worker(const WorkerContext& context, Worker& worker, RunRecord run, con
   docker->remove_container(id, true);
 
   // Logs to the history limits; records (for `task stats`) for 90 days.
-  store.prune_runs(run.deployment_id, policy.keep_succeeded, policy.keep_failed, now_ms() - std::chrono::hours(24 * 90));
+  store.prune_runs(run.deployment_id, policy.keep_succeeded, policy.keep_failed, system_now() - std::chrono::hours(24 * 90));
 }
 
 DockerRunner::DockerRunner(WorkerContext context) : context_(std::move(context)) { context_.stopping = &stopping_; }

@@ -45,7 +45,5 @@ class DockerRunner final : public Runner {
   std::atomic<bool> stopping_{false};
 };
 
-// "2026-11-28T12:00:00.123456789Z"
-std::string rfc3339_nanos(std::chrono::system_clock::time_point t);
 
 }  // namespace task
