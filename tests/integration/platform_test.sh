@@ -3,7 +3,8 @@
 # deploy with a short interval and observe runs and their logs; a failing task; a
 # timeout; retries; each concurrency policy with a task that outlasts its interval; a
 # manual run; suspend and resume; SIGKILL of the agent during a run and its re-attach;
-# a missed-run catch-up after downtime; one agent per TASK_HOME; `task logs -f`.
+# one agent per TASK_HOME; `task logs -f`. The scheduler's decisions alone (catch-up,
+# starting deadline, backoff, fire times once) are tested in process with a fake clock.
 set -u
 task_bin=$(realpath "$1")
 . "$(dirname "$0")/lib.sh"
@@ -219,26 +220,11 @@ wait_for 10 '[[ $(count pf-lost '"'"'.outcome == "lost"'"'"') -eq 1 ]]'
 expect_eq "a run whose container is gone is lost" "$(count pf-lost '.outcome == "lost"')" 1
 t -q undeploy >/dev/null
 
-# --- Missed runs while the agent was down: one catch-up run (catch_up: latest), no flood.
-project pf-catch 'echo "catch $TASK_SCHEDULED_AT"' '  catch_up: latest'
-cd "$work/pf-catch"
-t -q deploy --interval "@every 2s" >/dev/null
-wait_for 15 '[[ $(count pf-catch '"'"'.outcome == "succeeded"'"'"') -ge 1 ]]'
-t -q agent stop
-before=$(count pf-catch 'true')
-sleep 7
-t -q agent start
-wait_for 20 '[[ $(count pf-catch '"'"'.trigger == "catch-up" and .outcome == "succeeded"'"'"') -ge 1 ]]'
-t -q undeploy >/dev/null
-sleep 1
-expect_eq "exactly one catch-up run for three or more missed fire times" "$(count pf-catch '.trigger == "catch-up"')" 1
-expect_eq "it succeeded" "$(count pf-catch '.trigger == "catch-up" and .outcome == "succeeded"')" 1
-run logs --events -o json
-expect_contains "the event log counts the missed fire times" "$(jq -r '.events[] | select(.kind == "missed") | .message' <<<"$out")" \
-  "passed while the agent was down (catch_up: latest)"
+# Missed runs while no agent ran (catch_up latest/all/none, the starting deadline) are
+# the scheduler's decisions, tested with a fake clock in tests/unit/test_scheduler.cpp.
 
 # No run was started twice: each (deployment, scheduled instant) has one run.
-expect_eq "no fire time has two runs" "$(for p in pf-ok pf-forbid pf-allow pf-replace pf-catch; do
+expect_eq "no fire time has two runs" "$(for p in pf-ok pf-forbid pf-allow pf-replace; do
   runs_json "$p" | jq -r '.runs[] | select(.trigger == "schedule" or .trigger == "catch-up") | "\(.task) \(.scheduled_ms)"'
 done | sort | uniq -d | wc -l)" 0
 
