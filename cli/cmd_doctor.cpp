@@ -10,11 +10,17 @@ namespace cli {
 void add_doctor_commands(Commands& commands) {
   commands.push_back({
       .words = {"doctor"},
-      .summary = "Check the Docker engine, Git, the state directory and the templates",
-      .description = "Says what is wrong and how to fix it; exits 1 when any check fails.",
+      .summary = "Check the Docker engine, Git, the state directory, the templates and each platform",
+      .description = "Says what is wrong and how to fix it; exits 1 when any check fails. Each platform the "
+                     "environments are bound to adds its own checks (the local platform: its agent).",
       .examples = {{"task doctor", ""}, {"task doctor -o json | jq '.checks[] | select(.ok | not)'", ""}},
       .run = [](Context& ctx) -> task::Result<void> {
         auto checks = task::run_checks(ctx.paths, ctx.env);
+        if (auto platforms = ctx.workspace().platforms()) {
+          for (auto* platform : *platforms) {
+            for (auto& c : platform->checks()) checks.push_back(std::move(c));
+          }
+        }
         nlohmann::json list = nlohmann::json::array();
         bool all_ok = true;
         for (const auto& c : checks) {

@@ -190,7 +190,7 @@ complete -c task -n '__task_at \'\'' -a 'rollback' -d 'Go back to an earlier rev
 complete -c task -n '__task_at \'\'' -a 'history' -d 'The revisions of a deployment: when, image, schedule, what changed, by which command'
 complete -c task -n '__task_at \'\'' -a 'config' -d 'Per-environment configuration and secrets, given to runs as environment variables'
 complete -c task -n '__task_at \'\'' -a 'agent' -d 'The local platform\'s scheduler: runs deployed tasks on their schedules'
-complete -c task -n '__task_at \'\'' -a 'doctor' -d 'Check the Docker engine, Git, the state directory and the templates'
+complete -c task -n '__task_at \'\'' -a 'doctor' -d 'Check the Docker engine, Git, the state directory, the templates and each platform'
 complete -c task -n '__task_at \'\'' -a 'version' -d 'Print the version of task and of the libraries it uses'
 complete -c task -n '__task_at \'\'' -a 'completion' -d 'Print the shell completion script for bash, zsh or fish'
 complete -c task -n '__task_at \'agent\'' -a 'run' -d 'Run the agent in the foreground (for a service manager)'

@@ -304,3 +304,20 @@ TEST_CASE("a run requested now is pending for the runner, and its log is read th
   CHECK_FALSE(waiting->run.has_value());
   CHECK(request->platform->run("x7").error().code == task::Errc::not_found);
 }
+
+TEST_CASE("the local platform's doctor check: an agent is needed only while something active is deployed") {
+  Fixture f;
+  auto at = task::locate(f.workspace, "probe", "");
+  REQUIRE(at.has_value());
+  auto checks = at->platform->checks();
+  REQUIRE(checks.size() == 1);
+  CHECK(checks[0].name == "agent");
+  CHECK(checks[0].ok);
+  REQUIRE(f.deploy(f.deploy_options("probe", f.build("probe", "one"), "@hourly")).has_value());
+  checks = at->platform->checks();
+  CHECK_FALSE(checks[0].ok);
+  CHECK(checks[0].detail == "not running: 1 active deployment will not run");
+  CHECK(checks[0].fix == "`task agent start` starts it");
+  REQUIRE(task::set_deployment_state(f.workspace, {"probe", ""}, task::DeploymentState::suspended).has_value());
+  CHECK(at->platform->checks()[0].ok);
+}

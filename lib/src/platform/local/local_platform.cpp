@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <charconv>
 #include <fstream>
 
@@ -208,8 +209,13 @@ RunnerStatus LocalPlatform::notify_changed() {
 std::vector<Check> LocalPlatform::checks() {
   auto status = agent_status(options_.state_dir);
   if (status.running) return {Check{"agent", true, fmt::format("running (pid {})", status.pid), ""}};
-  return {Check{"agent", false, "not running: deployments here run only while it does",
-                "`task agent start`, or any `task deploy`, starts it"}};
+  auto active = store_.list_deployments(false);
+  const auto n = active ? std::count_if(active->begin(), active->end(),
+                                        [](const auto& d) { return d.state == DeploymentState::active; })
+                        : 0;
+  if (n == 0) return {Check{"agent", true, "not running (nothing here is deployed and active)", ""}};
+  return {Check{"agent", false, fmt::format("not running: {} active deployment{} will not run", n, n == 1 ? "" : "s"),
+                "`task agent start` starts it"}};
 }
 
 }  // namespace task
