@@ -64,6 +64,20 @@ struct Fixture {
     REQUIRE(store.deploy("probe", "development", "/src", r, t0 + 1s));
   }
 
+  // A run asked for now, as `task run` asks (`--force`: forced).
+  void request_run(bool forced = false) {
+    auto deployment = store.get_deployment("probe", "development");
+    REQUIRE(deployment.has_value());
+    task::NewRun manual;
+    manual.deployment_id = deployment->id;
+    manual.revision = deployment->revision.number;
+    manual.scheduled_at = now;
+    manual.trigger = task::RunTrigger::manual;
+    manual.outcome = task::RunOutcome::pending;
+    manual.forced = forced;
+    REQUIRE(store.add_run(manual, now));
+  }
+
   std::vector<task::RunRecord> runs() {
     auto all = store.list_runs("probe", "development", 100);
     REQUIRE(all.has_value());
@@ -265,26 +279,16 @@ TEST_CASE("scheduler: the concurrency policy decides about a run due while one s
     task::Scheduler s(f.store, f.runner, {f.clock, {}});
     s.start();
     s.tick(true);
-    auto deployment = f.store.get_deployment("probe", "development");
-    task::NewRun manual;
-    manual.deployment_id = deployment->id;
-    manual.revision = 1;
-    manual.scheduled_at = f.now;
-    manual.trigger = task::RunTrigger::manual;
-    manual.outcome = task::RunOutcome::pending;
-    REQUIRE(f.store.add_run(manual, f.now));
+    f.request_run();
     s.tick(false);
     REQUIRE(f.runner.launched.size() == 1);
     f.now += 1ms;
-    manual.scheduled_at = f.now;
-    REQUIRE(f.store.add_run(manual, f.now));
+    f.request_run();
     s.tick(false);
     CHECK(f.runner.launched.size() == 1);
     CHECK(f.runs().back().outcome == task::RunOutcome::skipped);
     f.now += 1ms;
-    manual.scheduled_at = f.now;
-    manual.forced = true;
-    REQUIRE(f.store.add_run(manual, f.now));
+    f.request_run(true);
     s.tick(false);
     CHECK(f.runner.launched.size() == 2);
   }
@@ -298,14 +302,7 @@ TEST_CASE("scheduler: a failed run is tried again after 1 s, 2 s … up to its r
   task::Scheduler s(f.store, f.runner, {f.clock, {}});
   s.start();
   s.tick(true);
-  auto deployment = f.store.get_deployment("probe", "development");
-  task::NewRun manual;
-  manual.deployment_id = deployment->id;
-  manual.revision = 1;
-  manual.scheduled_at = f.now;
-  manual.trigger = task::RunTrigger::manual;
-  manual.outcome = task::RunOutcome::pending;
-  REQUIRE(f.store.add_run(manual, f.now));
+  f.request_run();
   s.tick(false);
   REQUIRE(f.runner.launched.size() == 1);
   f.now = t0 + 3s;
