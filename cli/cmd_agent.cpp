@@ -34,8 +34,9 @@ task::Result<void> run_agent_foreground(Context& ctx, bool record_only) {
   options.env = ctx.env;
   options.record_only = record_only;
   options.log = [](std::string_view line) {
-    auto now = task::system_now();
-    fmt::print(stderr, "{} {}\n", rfc3339_ms(now), line);
+    // A full or closed stderr loses the line, never the agent: no write here throws.
+    const auto text = fmt::format("{} {}\n", rfc3339_ms(task::system_now()), line);
+    std::fwrite(text.data(), 1, text.size(), stderr);
     std::fflush(stderr);
   };
   return task::run_agent(options);

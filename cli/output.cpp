@@ -32,7 +32,7 @@ std::string Printer::paint_if(bool color, Style style, std::string_view text) {
 void Printer::emit(const nlohmann::json& data, const std::function<void(std::string&)>& human) const {
   std::string text;
   switch (format_) {
-    case Format::json: text = data.dump(2) + "\n"; break;
+    case Format::json: text = data.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n"; break;
     case Format::yaml: text = to_yaml(data); break;
     case Format::table: human(text); break;
   }
@@ -107,9 +107,9 @@ bool needs_quotes(const std::string& s) {
 std::string scalar(const nlohmann::json& v) {
   if (v.is_string()) {
     const auto& s = v.get_ref<const std::string&>();
-    return needs_quotes(s) ? nlohmann::json(s).dump() : s;
+    return needs_quotes(s) ? nlohmann::json(s).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) : s;
   }
-  return v.dump();
+  return v.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
 void emit_yaml(const nlohmann::json& v, int indent, std::string& out) {

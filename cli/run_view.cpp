@@ -12,7 +12,7 @@ using Json = nlohmann::json;
 
 void print_line(Context& ctx, const task::Run& run, const task::RunLogLine& l) {
   if (ctx.out.format() == Format::json) {
-    fmt::print("{}\n", Json{{"run", run_id_json(run.id)}, {"time", l.timestamp}, {"stream", l.stream}, {"text", l.text}}.dump());
+    fmt::print("{}\n", Json{{"run", run_id_json(run.id)}, {"time", l.timestamp}, {"stream", l.stream}, {"text", l.text}}.dump(-1, ' ', false, Json::error_handler_t::replace));
   } else {
     std::string time = l.timestamp.size() >= 23 ? l.timestamp.substr(0, 23) + "Z" : l.timestamp;
     std::string text = l.stream == "err"    ? ctx.out.paint(Style::failure, l.text)

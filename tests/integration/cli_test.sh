@@ -99,4 +99,23 @@ if command -v script >/dev/null; then
 fi
 run -q init quiet-task
 expect_eq "-q silences notes" "$err" ""
+
+# Configuration that is not UTF-8 text is refused before anything is stored, and nothing
+# that prints JSON aborts on it.
+export TASK_HOME="$work/state"
+run -C quiet-task config set BAD=$'\xff\xfe' GOOD=yes
+expect_eq "a value that is not UTF-8 is refused" "$rc" 3
+expect_contains "and says which" "$err" "the value of BAD is not valid UTF-8 text"
+run -C quiet-task config list -o json
+expect_eq "config list -o json still works" "$rc $(jq -c '.config' <<<"$out")" "0 []"
+
+# The agent never aborts for want of a place to write: its stderr on a full device.
+if [[ -w /dev/full ]]; then
+  TASK_HOME="$work/agent-full" "$task_bin" agent run 2>/dev/full &
+  agent=$!
+  wait_for 20 '[[ -S $work/agent-full/agent.sock ]] && TASK_HOME=$work/agent-full "$task_bin" logs --events -o json | grep -q "agent started"'
+  kill -TERM "$agent" 2>/dev/null
+  wait "$agent"
+  expect_eq "an agent whose stderr is full runs and stops cleanly on SIGTERM" "$?" 0
+fi
 finish

@@ -321,3 +321,20 @@ TEST_CASE("the local platform's doctor check: an agent is needed only while some
   REQUIRE(task::set_deployment_state(f.workspace, {"probe", ""}, task::DeploymentState::suspended).has_value());
   CHECK(at->platform->checks()[0].ok);
 }
+
+TEST_CASE("configuration values are single lines of UTF-8 text; anything else is refused before it is stored") {
+  auto ok = task::parse_config_pairs({"URL=https://example.org/ä", "EMPTY="}, false);
+  REQUIRE(ok.has_value());
+  CHECK(ok->at("URL").value == "https://example.org/ä");
+  CHECK(ok->at("EMPTY").value.empty());
+  auto bad = task::parse_config_pairs({"BAD=\xff\xfe"}, false);
+  REQUIRE_FALSE(bad.has_value());
+  CHECK(bad.error().code == task::Errc::invalid_input);
+  CHECK(bad.error().message == "the value of BAD is not valid UTF-8 text");
+  for (const char* value : {"\xc0\xaf", "\xed\xa0\x80", "\xf4\x90\x80\x80", "\xe2\x82"}) {
+    CHECK_FALSE(task::parse_config_pairs({std::string("X=") + value}, false).has_value());
+  }
+  CHECK(task::parse_config_pairs({"X=a\nb"}, false).error().message == "the value of X has a line break");
+  CHECK(task::parse_config_pairs({"1X=a"}, false).error().code == task::Errc::invalid_input);
+  CHECK(task::parse_config_pairs({"NOEQUALS"}, false).error().code == task::Errc::usage);
+}

@@ -12,4 +12,8 @@ std::string join(const std::vector<std::string>& items, std::string_view separat
 // to be a plausible typo. Used for "did you mean …?" hints.
 std::string closest_match(std::string_view word, const std::vector<std::string>& candidates);
 
+// True when `text` is well-formed UTF-8 (no overlong forms, surrogates or code points past
+// U+10FFFF): what JSON output and a process environment can carry as text.
+bool is_valid_utf8(std::string_view text);
+
 }  // namespace task

@@ -247,6 +247,10 @@ Result<Config> parse_config_pairs(const std::vector<std::string>& pairs, bool se
       return fail(Errc::invalid_input, fmt::format("the value of {} has a line break", key),
                   "configuration values are single lines");
     }
+    if (!is_valid_utf8(value)) {
+      return fail(Errc::invalid_input, fmt::format("the value of {} is not valid UTF-8 text", key),
+                  "configuration values are text; give binary data base64-encoded");
+    }
     out[key] = ConfigValue{value, secret};
   }
   return out;

@@ -93,7 +93,7 @@ Result<std::string> DockerClient::create_container(const ContainerSpec& spec) {
   call.target = impl_->versioned("/containers/create");
   if (!spec.name.empty()) call.target += "?name=" + docker::url_encode(spec.name);
   call.headers.push_back("Content-Type: application/json");
-  call.body = body.dump();
+  call.body = body.dump(-1, ' ', false, Json::error_handler_t::replace);
   call.timeout_ms = kRequestTimeoutMs;
   auto response = impl_->expect_success(call, "cannot create a container of " + spec.image,
                                           "no image `" + spec.image + "` in the Docker engine");

@@ -68,7 +68,7 @@ std::string policy_json(const RunPolicy& p) {
          {"keep_failed", p.keep_failed},
          {"failure_webhook", p.failure_webhook}};
   if (p.starting_deadline) j["starting_deadline"] = p.starting_deadline->count();
-  return j.dump();
+  return j.dump(-1, ' ', false, Json::error_handler_t::replace);
 }
 
 RunPolicy policy_from(const std::string& text) {
@@ -93,7 +93,7 @@ RunPolicy policy_from(const std::string& text) {
 std::string config_json(const std::map<std::string, ConfigValue>& config) {
   Json j = Json::object();
   for (const auto& [key, v] : config) j[key] = {{"value", v.value}, {"secret", v.secret}};
-  return j.dump();
+  return j.dump(-1, ' ', false, Json::error_handler_t::replace);
 }
 
 std::map<std::string, ConfigValue> config_from(const std::string& text) {

@@ -39,11 +39,12 @@ class Agent {
   }
 
   Result<void> run() {
-    if (auto r = take_lock(); !r) return r;
-    if (auto r = open_socket(); !r) return r;
+    // The store first: it makes $TASK_HOME (mode 0700) when it is new.
     auto store = Store::open(options_.state_dir);
     if (!store) return std::unexpected(store.error());
     store_.emplace(std::move(*store));
+    if (auto r = take_lock(); !r) return r;
+    if (auto r = open_socket(); !r) return r;
     auto endpoint = resolve_docker_endpoint(options_.env);
     if (!endpoint) return std::unexpected(endpoint.error());
     notices_.emplace(options_.state_dir, options_.log);

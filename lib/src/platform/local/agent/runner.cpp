@@ -10,12 +10,18 @@ namespace task {
 using namespace std::chrono_literals;
 
 void guarded(const std::function<void(std::string_view)>& log, std::string_view what, const std::function<void()>& body) {
+  std::string failure;
   try {
     body();
+    return;
   } catch (const std::exception& e) {
-    if (log) log(fmt::format("{} failed: {}", what, e.what()));
+    failure = fmt::format("{} failed: {}", what, e.what());
   } catch (...) {
-    if (log) log(fmt::format("{} failed", what));
+    failure = fmt::format("{} failed", what);
+  }
+  try {
+    if (log) log(failure);
+  } catch (...) {  // nowhere left to say it
   }
 }
 
