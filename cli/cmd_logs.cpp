@@ -45,9 +45,8 @@ task::Result<void> run_events(Context& ctx, const RunsFlags& o) {
     events.insert(events.end(), some->begin(), some->end());
   }
   Json list = Json::array();
-  for (std::size_t i = 0; i < events.size(); ++i) {
-    const auto& e = events[i];
-    list.push_back({{"id", i + 1}, {"task", e.task}, {"env", e.env}, {"at", rfc3339_ms(e.at)}, {"kind", e.kind},
+  for (const auto& e : events) {
+    list.push_back({{"id", run_id_json(e.id)}, {"task", e.task}, {"env", e.env}, {"at", rfc3339_ms(e.at)}, {"kind", e.kind},
                     {"message", e.message}});
   }
   ctx.out.emit({{"events", list}}, [&](std::string& out) {

@@ -48,8 +48,7 @@ task::Result<void> run_rollback(Context& ctx, const PromoteFlags& o) {
   if (!name) return std::unexpected(name.error());
   auto result = task::rollback(ctx.workspace(), {*name, o.env, o.revision});
   if (!result) return std::unexpected(result.error());
-  return print_revision(ctx, *result, fmt::format("Rolled back to revision {}:", o.revision > 0 ? o.revision
-                                                   : result->before->revision.number - 1));
+  return print_revision(ctx, *result, fmt::format("Rolled back to revision {}:", result->restored));
 }
 
 task::Result<void> run_history(Context& ctx, const PromoteFlags& o) {

@@ -4,6 +4,7 @@
 #include <sqlite3.h>
 
 #include <atomic>
+#include <fstream>
 #include <thread>
 
 #include "state_dir.hpp"
@@ -337,4 +338,31 @@ TEST_CASE("configuration values are single lines of UTF-8 text; anything else is
   CHECK(task::parse_config_pairs({"X=a\nb"}, false).error().message == "the value of X has a line break");
   CHECK(task::parse_config_pairs({"1X=a"}, false).error().code == task::Errc::invalid_input);
   CHECK(task::parse_config_pairs({"NOEQUALS"}, false).error().code == task::Errc::usage);
+}
+
+TEST_CASE("a run's log is read whole, a line longer than a read slice too") {
+  Fixture f;
+  REQUIRE(f.deploy(f.deploy_options("probe", f.build("probe", "one"), "@hourly")).has_value());
+  auto request = task::request_run(f.workspace, {"probe", ""}, false);
+  REQUIRE(request.has_value());
+  const std::string big(3 * 1024 * 1024 + 17, 'x');
+  {
+    std::ofstream log(f.state.path / "runs" / (request->run.id + ".log"), std::ios::binary);
+    log << "2027-01-15T08:00:00.000000001Z out first\n";
+    log << "2027-01-15T08:00:00.000000002Z out " << big << "\n";
+    log << "2027-01-15T08:00:00.000000003Z err last\n";
+    log << "2027-01-15T08:00:00.000000004Z out not yet whole";
+  }
+  auto log = task::read_run_log(f.workspace, {"probe", "", request->run.id, {}, {}, false});
+  REQUIRE(log.has_value());
+  REQUIRE(log->lines.size() == 3);
+  CHECK(log->lines[0].text == "first");
+  CHECK(log->lines[1].text.size() == big.size());
+  CHECK(log->lines[2].stream == "err");
+  CHECK(log->lines[2].text == "last");
+  auto tail = task::read_run_log(f.workspace, {"probe", "", request->run.id, {}, std::size_t{1}, false});
+  REQUIRE(tail.has_value());
+  REQUIRE(tail->lines.size() == 1);
+  CHECK(tail->lines[0].text == "last");
+  CHECK(tail->next == log->next);
 }

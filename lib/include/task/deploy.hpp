@@ -62,8 +62,11 @@ struct RollbackOptions {
   std::string task, env;
   std::int64_t to = 0;                // 0 : the revision before the current one
 };
+struct RollbackResult : RevisionResult {
+  std::int64_t restored = 0;  // the revision whose image, schedule and configuration came back
+};
 // Back to an earlier revision (image, schedule, configuration) as a new one.
-Result<RevisionResult> rollback(Workspace& workspace, const RollbackOptions& options);
+Result<RollbackResult> rollback(Workspace& workspace, const RollbackOptions& options);
 
 struct ScheduleOptions {
   std::string task, env;

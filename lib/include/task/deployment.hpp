@@ -90,6 +90,7 @@ struct Run {
 };
 
 struct Event {
+  std::string id;  // opaque, in the order events happened: a number on the local platform
   std::string task, env;
   Timestamp at{};
   std::string kind;     // deployed, suspended, resumed, undeployed, missed, agent …

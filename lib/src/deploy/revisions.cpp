@@ -113,44 +113,56 @@ Result<PromoteResult> promote(Workspace& workspace, const PromoteOptions& o) {
   result.source_revision = source->revision.number;
   if (!o.dry_run) {
     // The source's own event log says where its image went; the target's has the revision.
-    from->platform->add_event(Event{o.task, from->env.name, workspace.now(), "promoted",
+    from->platform->add_event(Event{{}, o.task, from->env.name, workspace.now(), "promoted",
                                     fmt::format("revision {} promoted to {}: {}", source->revision.number,
                                                 to->env.name, source->revision.image.digest.substr(0, 19))});
   }
   return result;
 }
 
-Result<RevisionResult> rollback(Workspace& workspace, const RollbackOptions& o) {
+Result<RollbackResult> rollback(Workspace& workspace, const RollbackOptions& o) {
   auto at = locate(workspace, o.task, o.env);
   if (!at) return std::unexpected(at.error());
+  // Revisions never change once made: the list read here holds every one up to now.
   auto revisions = at->platform->revisions(at->key);
   if (!revisions) return std::unexpected(revisions.error());
-  auto current = deployed(*at->platform, at->key);
-  if (!current) return std::unexpected(current.error());
-  const std::int64_t target = o.to > 0 ? o.to : current->revision.number - 1;
-  auto it = std::find_if(revisions->begin(), revisions->end(), [&](const auto& r) { return r.number == target; });
-  if (target < 1 || it == revisions->end()) {
-    return fail(Errc::not_found,
-                o.to > 0 ? fmt::format("{} in {} has no revision {}", o.task, at->env.name, target)
-                         : fmt::format("{} in {} has no revision before {}", o.task, at->env.name,
-                                       current->revision.number),
-                "`task history` lists the revisions");
-  }
-  if (target == current->revision.number) {
-    return fail(Errc::invalid_input, fmt::format("revision {} is the current one", target),
-                "`task history` lists the revisions");
-  }
-  const Revision earlier = *it;
-  return apply_revision(
+  std::int64_t target = 0;
+  auto applied = apply_revision(
       workspace, *at,
       [&](const Current& now) -> Result<std::optional<Revision>> {
-        Revision revision = earlier;  // its configuration comes back too
+        if (!now.deployment) {
+          return fail(Errc::not_found, fmt::format("{} is not deployed to {}", o.task, at->env.name),
+                      fmt::format("deploy it with `task deploy --interval SCHEDULE --env {}`", at->env.name));
+        }
+        const std::int64_t current = now.deployment->revision.number;
+        target = o.to > 0 ? o.to : current - 1;
+        auto it = std::find_if(revisions->begin(), revisions->end(), [&](const auto& r) { return r.number == target; });
+        if (it == revisions->end() && target > 0 && target <= current) {
+          return fail(Errc::conflict, fmt::format("{} in {} changed while rolling back", o.task, at->env.name),
+                      "run the rollback again");
+        }
+        if (target < 1 || it == revisions->end()) {
+          return fail(Errc::not_found,
+                      o.to > 0 ? fmt::format("{} in {} has no revision {}", o.task, at->env.name, target)
+                               : fmt::format("{} in {} has no revision before {}", o.task, at->env.name, current),
+                      "`task history` lists the revisions");
+        }
+        if (target == current) {
+          return fail(Errc::invalid_input, fmt::format("revision {} is the current one", target),
+                      "`task history` lists the revisions");
+        }
+        Revision revision = *it;  // its configuration comes back too
         revision.command = "rollback";
         revision.note = fmt::format("to revision {}", target);
         revision.change = revision_changes(now.deployment, revision);
         return std::optional<Revision>{std::move(revision)};
       },
       false);
+  if (!applied) return std::unexpected(applied.error());
+  RollbackResult result;
+  static_cast<RevisionResult&>(result) = std::move(*applied);
+  result.restored = target;
+  return result;
 }
 
 Result<RevisionResult> set_schedule(Workspace& workspace, const ScheduleOptions& o) {

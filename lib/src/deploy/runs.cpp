@@ -91,9 +91,10 @@ Result<Run> wait_for_run(Platform& platform, const Run& run, bool until_finished
   auto done = [&] { return until_finished ? is_finished(current.outcome) : current.outcome != RunOutcome::pending; };
   while (!done() && !(stop && stop())) {
     std::this_thread::sleep_for(poll);
+    // A read that fails (a store busy past its timeout) is tried again; a run gone is not.
     auto fresh = platform.run(run.id);
-    if (!fresh) return std::unexpected(fresh.error());
-    current = std::move(*fresh);
+    if (!fresh && fresh.error().code == Errc::not_found) return std::unexpected(fresh.error());
+    if (fresh) current = std::move(*fresh);
   }
   return current;
 }

@@ -153,9 +153,16 @@ Result<LogChunk> LocalPlatform::read_log(const Run& run, std::uint64_t from) {
     return chunk;
   }
   in.seekg(static_cast<std::streamoff>(from));
-  std::string text(log_slice, '\0');
-  in.read(text.data(), static_cast<std::streamsize>(text.size()));
-  text.resize(static_cast<std::size_t>(in.gcount()));
+  // A slice, and more while it holds no whole line: a line longer than a slice is read
+  // whole rather than never.
+  std::string text;
+  for (;;) {
+    const auto had = text.size();
+    text.resize(had + log_slice);
+    in.read(text.data() + had, static_cast<std::streamsize>(log_slice));
+    text.resize(had + static_cast<std::size_t>(in.gcount()));
+    if (text.size() < had + log_slice || text.find('\n', had) != std::string::npos) break;
+  }
   std::size_t at = 0;
   for (;;) {
     auto nl = text.find('\n', at);
@@ -171,7 +178,7 @@ Result<std::vector<Event>> LocalPlatform::events(const std::string& task, const 
   auto records = store_.list_events(task, env, limit);
   if (!records) return std::unexpected(records.error());
   std::vector<Event> out;
-  for (const auto& e : *records) out.push_back(Event{e.task, e.env, e.at, e.kind, e.message});
+  for (const auto& e : *records) out.push_back(Event{std::to_string(e.id), e.task, e.env, e.at, e.kind, e.message});
   return out;
 }
 

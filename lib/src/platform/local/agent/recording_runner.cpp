@@ -9,7 +9,7 @@ RecordingRunner::RecordingRunner(Store& store, std::filesystem::path state_dir, 
 RecordingRunner::~RecordingRunner() { stop(); }
 
 void RecordingRunner::launch(Worker& worker, const RunRecord& run, const Revision&, const EnvironmentRecord&, bool) {
-  if (run.outcome == RunOutcome::pending || run.outcome == RunOutcome::starting) {
+  if (!is_finished(run.outcome)) {
     const auto now = now_();
     store_.set_run_started(run.id, now);
     store_.finish_run(run.id, RunOutcome::succeeded, 0, "", now);

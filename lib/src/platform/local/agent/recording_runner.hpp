@@ -18,7 +18,7 @@ class RecordingRunner final : public Runner {
   RecordingRunner(Store& store, std::filesystem::path state_dir, Clock now, std::function<void(std::string_view)> log);
   ~RecordingRunner() override;
 
-  // Manual and retry runs: succeeded at once.
+  // Manual, retry and re-attached runs: succeeded at once, without running anything.
   void launch(Worker& worker, const RunRecord& run, const Revision& revision, const EnvironmentRecord& environment,
               bool reattach) override;
   std::chrono::milliseconds lead(std::chrono::milliseconds) const override { return std::chrono::milliseconds(0); }
