@@ -36,21 +36,42 @@ bool fill_address(const fs::path& path, sockaddr_un& address) {
 
 using namespace agent_detail;
 
+namespace {
+
+// Alive, and not a process the kernel is ending (a zombie, or one whose exit is under way).
+bool process_alive(long pid) {
+  if (pid <= 0 || ::kill(static_cast<pid_t>(pid), 0) != 0) return false;
+  std::ifstream stat(fmt::format("/proc/{}/stat", pid));
+  std::string text((std::istreambuf_iterator<char>(stat)), std::istreambuf_iterator<char>());
+  const auto paren = text.rfind(')');
+  if (paren == std::string::npos || paren + 2 >= text.size()) return true;  // no /proc to ask: kill said it is there
+  const char state = text[paren + 2];
+  return state != 'Z' && state != 'X' && state != 'x';
+}
+
+}  // namespace
+
 AgentStatus agent_status(const fs::path& state_dir) {
   AgentStatus status;
   int fd = ::open(lock_path(state_dir).c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return status;
-  // Whoever holds the lock is the agent; if we can take it, nobody does.
-  if (::flock(fd, LOCK_SH | LOCK_NB) == 0) {
-    ::flock(fd, LOCK_UN);
-    ::close(fd);
-    return status;
+  // Whoever holds the lock is the agent; if we can take it, nobody does. A dead agent's
+  // lock goes with its last file descriptor, a moment after SIGKILL: wait for that
+  // (a second at most) rather than call a dead process running.
+  for (int i = 0;; ++i) {
+    if (::flock(fd, LOCK_SH | LOCK_NB) == 0) {
+      ::flock(fd, LOCK_UN);
+      ::close(fd);
+      return status;
+    }
+    char buffer[32] = {};
+    auto n = ::pread(fd, buffer, sizeof buffer - 1, 0);
+    status.pid = n > 0 ? std::strtol(buffer, nullptr, 10) : 0;
+    if (status.pid <= 0 || process_alive(status.pid) || i == 100) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
-  char buffer[32] = {};
-  auto n = ::pread(fd, buffer, sizeof buffer - 1, 0);
   ::close(fd);
   status.running = true;
-  if (n > 0) status.pid = std::strtol(buffer, nullptr, 10);
   return status;
 }
 

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <fstream>
+#include <thread>
 
 #include <fmt/format.h>
 
@@ -178,6 +179,14 @@ void run_worker(const WorkerContext& context, Worker& worker, RunRecord run, con
                    {"task.revision", std::to_string(revision.number)}};
     spec.network_mode = environment.network.empty() ? "host" : environment.network;
     auto created = docker->create_container(spec);
+    if (!created && created.error().code == Errc::conflict) {
+      // Its name is the run's own: a previous agent's request made it after all (it died
+      // before it could record the id). That container is this run's.
+      if (auto existing = docker->inspect_container(spec.name)) {
+        log.note("adopting the container a previous agent made for this run");
+        created = existing->id;
+      }
+    }
     if (!created) {
       log.note("cannot create the container: " + created.error().message);
       finish(RunOutcome::failed, std::nullopt, created.error().message);
@@ -207,6 +216,12 @@ void run_worker(const WorkerContext& context, Worker& worker, RunRecord run, con
     return;
   }
   if (state->status == "created") {
+    // Made ahead of its fire time, maybe by an agent that died since: it starts at its
+    // fire time, never before.
+    while (system_now() < run.scheduled_at && !(context.stopping != nullptr && context.stopping->load())) {
+      std::this_thread::sleep_for(std::min<std::chrono::milliseconds>(run.scheduled_at - system_now(), 100ms));
+    }
+    if (context.stopping != nullptr && context.stopping->load()) return;  // the next agent starts it
     // The start is when it was asked for: what the run's lateness measures.
     // Recorded before the request, so that followers see the run as soon as it can
     // print; a start that fails is recorded as failed right after.
