@@ -36,6 +36,7 @@ expect_eq "label task.name" "$(docker image inspect -f '{{index .Config.Labels "
 expect_eq "label task.build" "$(docker image inspect -f '{{index .Config.Labels "task.build"}}' "$image_id")" "$(jq -r .id <<<"$out")"
 expect_contains "the build log streams to stderr" "$err" "COPY run.sh /app/run.sh"
 build_id=$(jq -r .id <<<"$out")
+expect_eq "the build log is the owner's alone" "$(stat -c %a "$TASK_HOME/builds/$build_id.log")" 600
 run logs --build "$build_id"
 expect_contains "task logs --build shows the log" "$out" "COPY run.sh /app/run.sh"
 expect_contains "the log names the builder" "$out" "builder: BuildKit (auto)"

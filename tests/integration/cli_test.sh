@@ -99,6 +99,10 @@ if command -v script >/dev/null; then
 fi
 run -q init quiet-task
 expect_eq "-q silences notes" "$err" ""
+run init hostile --template shell --var greeting=$'x"\nevil: 1'
+expect_eq "a --var value with a quote and a line break" "$rc" 0
+expect_eq "goes into task.yaml escaped, adding no key" "$(grep -c '^evil' hostile/task.yaml)" 0
+expect_contains "and reads back as itself" "$(cat hostile/task.yaml)" 'GREETING: "x\"\nevil: 1"'
 
 # Configuration that is not UTF-8 text is refused before anything is stored, and nothing
 # that prints JSON aborts on it.

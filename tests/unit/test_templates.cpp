@@ -1,4 +1,5 @@
 #include <doctest/doctest.h>
+#include <yaml-cpp/yaml.h>
 
 #include <filesystem>
 #include <unistd.h>
@@ -18,6 +19,12 @@ TEST_CASE("rendering substitutes declared variables and nothing else") {
   CHECK(task::render_template_text("${{ github.token }} {{other}} {{", vars) == "${{ github.token }} {{other}} {{");
   CHECK(task::render_template_text("", vars) == "");
   CHECK(task::render_template_text("{{name}}{{name}}", vars) == "probeprobe");
+  // In YAML, a value goes into a double-quoted scalar escaped, and reads back as itself.
+  const std::map<std::string, std::string> hostile{{"greeting", "x\"\nevil: 1\\\t\x01"}};
+  const auto yaml = task::render_yaml_template_text("env:\n  GREETING: \"{{greeting}}\"\n", hostile);
+  CHECK(yaml == "env:\n  GREETING: \"x\\\"\\nevil: 1\\\\\\t\\x01\"\n");
+  CHECK(YAML::Load(yaml)["env"]["GREETING"].as<std::string>() == hostile.at("greeting"));
+  CHECK_FALSE(YAML::Load(yaml)["evil"]);
 }
 
 namespace {

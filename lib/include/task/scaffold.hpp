@@ -35,6 +35,10 @@ Result<TemplateInfo> find_template(const std::filesystem::path& templates_dir, s
 // Replaces `{{key}}` (spaces inside the braces allowed) for each key of `variables`;
 // everything else, other braces included, is copied as it is.
 std::string render_template_text(std::string_view text, const std::map<std::string, std::string>& variables);
+// The same for a YAML file, whose templates put variables inside double-quoted scalars
+// ("{{greeting}}"): each value is escaped for one, so a value with `"`, `\` or a line
+// break reads back as itself instead of adding keys.
+std::string render_yaml_template_text(std::string_view text, const std::map<std::string, std::string>& variables);
 
 struct InitRequest {
   std::string name;

@@ -106,6 +106,12 @@ Result<BuildRecord> build_project(BuildLedger& store, DockerClient& docker, cons
   observer.started(*record);
 
   std::ofstream log(record->log_path, std::ios::binary | std::ios::trunc);
+  {
+    // A build log can hold build arguments and a connected repository's output: the
+    // owner's alone, like the rest of $TASK_HOME.
+    std::error_code ec;
+    fs::permissions(record->log_path, fs::perms::owner_read | fs::perms::owner_write, fs::perm_options::replace, ec);
+  }
   auto log_line = [&](std::string_view text) {
     log << text;
     log.flush();

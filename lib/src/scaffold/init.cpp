@@ -54,7 +54,10 @@ Result<InitResult> init_project(const InitRequest& request, const fs::path& temp
     if (!text) return std::unexpected(text.error());
     std::error_code ec;
     auto perms = fs::status(source, ec).permissions() | fs::perms::owner_read | fs::perms::owner_write;
-    if (auto written = write_text_file(staging->path() / rel, render_template_text(*text, variables), perms); !written) {
+    const auto extension = fs::path(rel).extension();
+    const auto rendered = extension == ".yaml" || extension == ".yml" ? render_yaml_template_text(*text, variables)
+                                                                      : render_template_text(*text, variables);
+    if (auto written = write_text_file(staging->path() / rel, rendered, perms); !written) {
       return std::unexpected(written.error());
     }
     result.files.push_back(rel);

@@ -100,7 +100,30 @@ Result<TemplateInfo> find_template(const fs::path& templates_dir, std::string_vi
   return fail(Errc::not_found, fmt::format("unknown template `{}`", name), hint);
 }
 
-std::string render_template_text(std::string_view text, const std::map<std::string, std::string>& variables) {
+namespace {
+
+std::string yaml_double_quoted(std::string_view value) {
+  std::string out;
+  for (char c : value) {
+    switch (c) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\n': out += "\\n"; break;
+      case '\r': out += "\\r"; break;
+      case '\t': out += "\\t"; break;
+      default:
+        if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) {
+          out += fmt::format("\\x{:02x}", static_cast<unsigned char>(c));
+        } else {
+          out += c;
+        }
+    }
+  }
+  return out;
+}
+
+std::string render(std::string_view text, const std::map<std::string, std::string>& variables,
+                   std::string (*escape)(std::string_view)) {
   std::string out;
   out.reserve(text.size());
   std::size_t pos = 0;
@@ -116,7 +139,7 @@ std::string render_template_text(std::string_view text, const std::map<std::stri
     auto it = variables.find(std::string(key));
     out.append(text.substr(pos, open - pos));
     if (it != variables.end()) {
-      out += it->second;
+      out += escape ? escape(it->second) : it->second;
     } else {
       out.append(text.substr(open, close + 2 - open));
     }
@@ -124,6 +147,16 @@ std::string render_template_text(std::string_view text, const std::map<std::stri
   }
   out.append(text.substr(pos));
   return out;
+}
+
+}  // namespace
+
+std::string render_template_text(std::string_view text, const std::map<std::string, std::string>& variables) {
+  return render(text, variables, nullptr);
+}
+
+std::string render_yaml_template_text(std::string_view text, const std::map<std::string, std::string>& variables) {
+  return render(text, variables, &yaml_double_quoted);
 }
 
 }  // namespace task
