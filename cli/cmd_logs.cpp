@@ -73,6 +73,9 @@ task::Result<void> run_logs(Context& ctx, const RunsFlags& o) {
     query.since = ctx.now_ms() - std::chrono::duration_cast<std::chrono::milliseconds>(*d);
   }
   if (o.tail >= 0) query.tail = static_cast<std::size_t>(o.tail);
+  if (!o.follow && ctx.out.format() == Format::table) {
+    query.each = [&ctx](const task::Run& r, const task::RunLogLine& l) { print_line(ctx, r, l, false); };
+  }
   auto log = task::read_run_log(ctx.workspace(), query);
   if (!log && log.error().code == task::Errc::not_found && o.run_id.empty() && !o.follow) {
     // A project that was built but never deployed: its latest build's log.

@@ -10,7 +10,7 @@ namespace cli {
 
 using Json = nlohmann::json;
 
-void print_line(Context& ctx, const task::Run& run, const task::RunLogLine& l) {
+void print_line(Context& ctx, const task::Run& run, const task::RunLogLine& l, bool flush) {
   if (ctx.out.format() == Format::json) {
     fmt::print("{}\n", Json{{"run", run_id_json(run.id)}, {"time", l.timestamp}, {"stream", l.stream}, {"text", l.text}}.dump(-1, ' ', false, Json::error_handler_t::replace));
   } else {
@@ -20,7 +20,7 @@ void print_line(Context& ctx, const task::Run& run, const task::RunLogLine& l) {
                                             : l.text;
     fmt::print("{}  {}\n", ctx.out.paint(Style::muted, time), text);
   }
-  std::fflush(stdout);
+  if (flush) std::fflush(stdout);
 }
 
 std::string run_header(Context& ctx, const task::Run& r) {

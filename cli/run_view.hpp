@@ -9,7 +9,8 @@ namespace cli {
 
 // One line: for people the time and text (stderr in red, the platform's own words marked
 // `task:`), with -o json one JSON object.
-void print_line(Context& ctx, const task::Run& run, const task::RunLogLine& line);
+// Flushed at once unless `flush` is false (a whole log printed in one go).
+void print_line(Context& ctx, const task::Run& run, const task::RunLogLine& line, bool flush = true);
 std::string run_header(Context& ctx, const task::Run& run);
 std::string run_footer(Context& ctx, const task::Run& run);
 // Prints a followed run's header, lines and footer; stops on Ctrl-C.

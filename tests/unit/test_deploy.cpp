@@ -365,4 +365,13 @@ TEST_CASE("a run's log is read whole, a line longer than a read slice too") {
   REQUIRE(tail->lines.size() == 1);
   CHECK(tail->lines[0].text == "last");
   CHECK(tail->next == log->next);
+  // Handed over line by line, nothing kept.
+  std::vector<std::size_t> sizes;
+  task::LogQuery streamed{"probe", "", request->run.id, {}, {}, false,
+                          [&](const task::Run&, const task::RunLogLine& l) { sizes.push_back(l.text.size()); }};
+  auto each = task::read_run_log(f.workspace, streamed);
+  REQUIRE(each.has_value());
+  CHECK(each->lines.empty());
+  CHECK(sizes == std::vector<std::size_t>{5, big.size(), 4});
+  CHECK(each->next == log->next);
 }

@@ -52,6 +52,9 @@ struct LogQuery {
   std::optional<Timestamp> since;   // only lines from then on
   std::optional<std::size_t> tail;  // only the last N lines
   bool wait_for_first = false;      // no run yet: not an error (the caller follows)
+  // Without `tail`: each line is handed over as it is read instead of kept in
+  // RunLog::lines, so a log of any size is shown in little memory.
+  std::function<void(const Run&, const RunLogLine&)> each = {};
 };
 struct RunLog {
   std::optional<Run> run;           // none: no run yet (with wait_for_first)

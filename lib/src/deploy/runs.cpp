@@ -149,7 +149,12 @@ Result<RunLog> read_run_log(Workspace& workspace, const LogQuery& q) {
     }
     if (chunk->next == log.next) break;
     for (auto& l : chunk->lines) {
-      if (since.empty() || l.timestamp.substr(0, 23) >= since.substr(0, 23)) log.lines.push_back(std::move(l));
+      if (!since.empty() && l.timestamp.substr(0, 23) < since.substr(0, 23)) continue;
+      if (q.each && !q.tail) {
+        q.each(run, l);
+      } else {
+        log.lines.push_back(std::move(l));
+      }
     }
     if (q.tail && log.lines.size() > *q.tail) {
       log.lines.erase(log.lines.begin(), log.lines.end() - static_cast<std::ptrdiff_t>(*q.tail));
