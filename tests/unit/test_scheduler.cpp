@@ -53,6 +53,7 @@ struct Fixture {
   task::Clock clock = [this] { return now; };
   FakeRunner runner{store, clock};
   task::RunPolicy policy;
+  std::optional<task::Scheduler> scheduler;  // last: stopped before the rest goes
 
   // Every ten seconds, deployed one second after t0.
   void deploy(std::string schedule = "*/10 * * * * *") {
@@ -76,6 +77,19 @@ struct Fixture {
     manual.outcome = task::RunOutcome::pending;
     manual.forced = forced;
     REQUIRE(store.add_run(manual, now));
+  }
+
+  // An agent started at `at`, and the time moved on to later passes.
+  task::Scheduler& start_at(task::Timestamp at) {
+    now = at;
+    scheduler.emplace(store, runner, task::SchedulerOptions{clock, {}});
+    scheduler->start();
+    scheduler->tick(true);
+    return *scheduler;
+  }
+  void pass(task::Timestamp at) {
+    now = at;
+    scheduler->tick(false);
   }
 
   std::vector<task::RunRecord> runs() {
@@ -151,10 +165,7 @@ TEST_CASE("scheduler: fire times missed while no agent ran follow catch_up") {
   Fixture f;
   SUBCASE("latest: one catch-up run, for the newest") {
     f.deploy();
-    f.now = t0 + 65s;  // 10 … 60 went by
-    task::Scheduler s(f.store, f.runner, {f.clock, {}});
-    s.start();
-    s.tick(true);
+    f.start_at(t0 + 65s);  // 10 … 60 went by
     REQUIRE(f.runs().size() == 1);
     CHECK(f.runs()[0].scheduled_at == t0 + 60s);
     CHECK(f.runs()[0].trigger == task::RunTrigger::catch_up);
@@ -165,10 +176,7 @@ TEST_CASE("scheduler: fire times missed while no agent ran follow catch_up") {
     f.policy.catch_up = task::CatchUp::all;
     f.policy.concurrency = task::Concurrency::allow;
     f.deploy();
-    f.now = t0 + 35s;
-    task::Scheduler s(f.store, f.runner, {f.clock, {}});
-    s.start();
-    s.tick(true);
+    f.start_at(t0 + 35s);
     REQUIRE(f.runs().size() == 3);
     CHECK(f.runs()[0].scheduled_at == t0 + 10s);
     CHECK(f.runs()[2].scheduled_at == t0 + 30s);
@@ -177,10 +185,7 @@ TEST_CASE("scheduler: fire times missed while no agent ran follow catch_up") {
     f.policy.catch_up = task::CatchUp::all;
     f.policy.concurrency = task::Concurrency::allow;
     f.deploy();
-    f.now = t0 + 1h + 5s;  // 360 fire times went by
-    task::Scheduler s(f.store, f.runner, {f.clock, {}});
-    s.start();
-    s.tick(true);
+    f.start_at(t0 + 1h + 5s);  // 360 fire times went by
     REQUIRE(f.runs().size() == 10);
     CHECK(f.runs().front().scheduled_at == t0 + 1h - 90s);
     CHECK(f.runs().back().scheduled_at == t0 + 1h);
@@ -189,10 +194,7 @@ TEST_CASE("scheduler: fire times missed while no agent ran follow catch_up") {
   SUBCASE("none: one skipped run says so") {
     f.policy.catch_up = task::CatchUp::none;
     f.deploy();
-    f.now = t0 + 65s;
-    task::Scheduler s(f.store, f.runner, {f.clock, {}});
-    s.start();
-    s.tick(true);
+    f.start_at(t0 + 65s);
     REQUIRE(f.runs().size() == 1);
     CHECK(f.runs()[0].outcome == task::RunOutcome::skipped);
     CHECK(f.runs()[0].error == "missed while the agent was down (catch_up: none)");
@@ -201,10 +203,7 @@ TEST_CASE("scheduler: fire times missed while no agent ran follow catch_up") {
   SUBCASE("latest, past the starting deadline: skipped") {
     f.policy.starting_deadline = 3s;
     f.deploy();
-    f.now = t0 + 65s;  // the newest, 60, is 5 s old
-    task::Scheduler s(f.store, f.runner, {f.clock, {}});
-    s.start();
-    s.tick(true);
+    f.start_at(t0 + 65s);  // the newest, 60, is 5 s old
     REQUIRE(f.runs().size() == 1);
     CHECK(f.runs()[0].outcome == task::RunOutcome::skipped);
     CHECK(f.runs()[0].error == "missed by more than its starting_deadline (3s)");
@@ -212,10 +211,7 @@ TEST_CASE("scheduler: fire times missed while no agent ran follow catch_up") {
   SUBCASE("latest, within the starting deadline: runs") {
     f.policy.starting_deadline = 30s;
     f.deploy();
-    f.now = t0 + 65s;
-    task::Scheduler s(f.store, f.runner, {f.clock, {}});
-    s.start();
-    s.tick(true);
+    f.start_at(t0 + 65s);
     REQUIRE(f.runs().size() == 1);
     CHECK(f.runs()[0].trigger == task::RunTrigger::catch_up);
     CHECK(f.runner.launched.size() == 1);
@@ -226,35 +222,24 @@ TEST_CASE("scheduler: the concurrency policy decides about a run due while one s
   Fixture f;
   SUBCASE("forbid: skipped") {
     f.deploy();
-    f.now = t0 + 1s;
-    task::Scheduler s(f.store, f.runner, {f.clock, {}});
-    s.start();
-    s.tick(true);
-    f.now = t0 + 10s;
-    s.tick(false);
-    f.now = t0 + 20s;
-    s.tick(false);
+    f.start_at(t0 + 1s);
+    f.pass(t0 + 10s);
+    f.pass(t0 + 20s);
     REQUIRE(f.runs().size() == 2);
     CHECK(f.runs()[1].outcome == task::RunOutcome::skipped);
     CHECK(f.runs()[1].error == fmt::format("run {} was still running (concurrency: forbid)", f.runs()[0].id));
     CHECK(f.runner.launched.size() == 1);
     // Once it is done, the next one runs.
     f.runner.finish(0, task::RunOutcome::succeeded, f.policy);
-    f.now = t0 + 30s;
-    s.tick(false);
+    f.pass(t0 + 30s);
     CHECK(f.runner.launched.size() == 2);
   }
   SUBCASE("allow: both run") {
     f.policy.concurrency = task::Concurrency::allow;
     f.deploy();
-    f.now = t0 + 1s;
-    task::Scheduler s(f.store, f.runner, {f.clock, {}});
-    s.start();
-    s.tick(true);
-    f.now = t0 + 10s;
-    s.tick(false);
-    f.now = t0 + 20s;
-    s.tick(false);
+    auto& s = f.start_at(t0 + 1s);
+    f.pass(t0 + 10s);
+    f.pass(t0 + 20s);
     CHECK(f.runner.launched.size() == 2);
     CHECK(s.active() == 2);
     CHECK(f.runner.launched[0].worker->replaced_by.load() == 0);
@@ -262,23 +247,15 @@ TEST_CASE("scheduler: the concurrency policy decides about a run due while one s
   SUBCASE("replace: the older one is told to stop for the newer") {
     f.policy.concurrency = task::Concurrency::replace;
     f.deploy();
-    f.now = t0 + 1s;
-    task::Scheduler s(f.store, f.runner, {f.clock, {}});
-    s.start();
-    s.tick(true);
-    f.now = t0 + 10s;
-    s.tick(false);
-    f.now = t0 + 20s;
-    s.tick(false);
+    f.start_at(t0 + 1s);
+    f.pass(t0 + 10s);
+    f.pass(t0 + 20s);
     REQUIRE(f.runner.launched.size() == 2);
     CHECK(f.runner.launched[0].worker->replaced_by.load() == f.runner.launched[1].run.id);
   }
   SUBCASE("a manual run obeys it, a forced one does not") {
     f.deploy("0 0 1 1 *");  // not due in this test
-    f.now = t0 + 1s;
-    task::Scheduler s(f.store, f.runner, {f.clock, {}});
-    s.start();
-    s.tick(true);
+    auto& s = f.start_at(t0 + 1s);
     f.request_run();
     s.tick(false);
     REQUIRE(f.runner.launched.size() == 1);
