@@ -31,6 +31,10 @@ task::Result<void> run_promote(Context& ctx, const PromoteFlags& o) {
   auto result = task::promote(ctx.workspace(), {*name, o.from, o.to, o.interval, o.timezone, o.force, o.dry_run});
   if (!result) return std::unexpected(result.error());
   const auto& r = *result;
+  if (r.kept_schedule) {
+    ctx.out.note(fmt::format("{} keeps its schedule {}{}; --interval changes it", r.env.name, r.revision.schedule,
+                             r.revision.timezone == "UTC" ? "" : " (" + r.revision.timezone + ")"));
+  }
   if (!r.dry_run) return print_revision(ctx, r, "Promoted");
   ctx.out.emit({{"dry_run", true}, {"from", r.from.name}, {"to", r.env.name}, {"image_id", r.revision.image.digest},
                 {"schedule", r.revision.schedule}, {"timezone", r.revision.timezone}, {"changes", r.revision.change}},
@@ -111,8 +115,9 @@ void add_promote_commands(Commands& commands) {
       .summary = "Promote the very image of one environment to the next, never rebuilding it",
       .description = "Copies the current revision of the deployment in --from (default: the first environment) to the next "
                      "environment in promotion order (default: production) as a new revision there: the same image id, "
-                     "the same schedule unless --interval or --timezone change it. The target keeps its own "
-                     "configuration and secrets. An image whose last run failed is promoted only with --force.",
+                     "and its own schedule (the source's, for a first promotion there) unless --interval or --timezone "
+                     "change it, saying which it kept. The target keeps its own configuration and secrets. An "
+                     "image whose last run failed is promoted only with --force.",
       .flags = {{"--from", "ENV", "Where the image runs now (default: the first environment)", &p->from},
                 {"--to", "ENV", "Where it goes (default: the next environment)", &p->to},
                 {"--interval", "SCHEDULE", "Another schedule in the target", &p->interval},

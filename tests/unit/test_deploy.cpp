@@ -157,6 +157,18 @@ TEST_CASE("promote runs the very image in production with its own schedule and c
   CHECK(prod->revision.schedule == "0 * * * *");
   CHECK(prod->revision.config.at("URL").value == "prod");
   CHECK(prod->revision.command == "promote");
+  CHECK_FALSE(promoted->kept_schedule);
+  // A new image in development, promoted without --interval: production keeps its schedule.
+  REQUIRE(f.deploy(f.deploy_options("probe", f.build("probe", "two"), "*/5 * * * *")).has_value());
+  auto again = task::promote(f.workspace, {"probe", "", "", "", "", false, false});
+  REQUIRE(again.has_value());
+  CHECK(again->kept_schedule);
+  CHECK(f.deployment("probe", "production")->revision.image.digest == "sha256:two");
+  CHECK(f.deployment("probe", "production")->revision.schedule == "0 * * * *");
+  auto zone = task::promote(f.workspace, {"probe", "", "", "", "Europe/Berlin", false, false});
+  REQUIRE(zone.has_value());
+  CHECK(f.deployment("probe", "production")->revision.schedule == "0 * * * *");
+  CHECK(f.deployment("probe", "production")->revision.timezone == "Europe/Berlin");
   auto same = task::promote(f.workspace, {"probe", "production", "", "", "", false, false});
   REQUIRE_FALSE(same.has_value());
   CHECK(same.error().message == "production is the last environment: there is none to promote to");

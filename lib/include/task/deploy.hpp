@@ -48,13 +48,14 @@ Result<RevisionResult> deploy(Workspace& workspace, const DeployOptions& options
 struct PromoteOptions {
   std::string task;
   std::string from, to;               // "" : the first environment / the next one after `from`
-  std::string interval, timezone;     // "" : the source's schedule
+  std::string interval, timezone;     // "" : the target's own schedule (the source's for a first deploy there)
   bool force = false;                 // even when the image's last run there did not succeed
   bool dry_run = false;
 };
 struct PromoteResult : RevisionResult {
   EnvironmentRecord from;
   std::int64_t source_revision = 0;
+  bool kept_schedule = false;  // the target's own schedule stayed (no --interval)
 };
 Result<PromoteResult> promote(Workspace& workspace, const PromoteOptions& options);
 

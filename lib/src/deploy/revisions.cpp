@@ -88,13 +88,16 @@ Result<PromoteResult> promote(Workspace& workspace, const PromoteOptions& o) {
   if (!o.force) {
     if (auto r = check_last_run(*from->platform, from->key, *source); !r) return std::unexpected(r.error());
   }
+  // The schedule given is checked before anything is written; without one the target
+  // keeps its own (DESIGN §1b), read inside the change.
   Revision promoted = source->revision;
-  promoted.schedule = o.interval.empty() ? source->revision.schedule : o.interval;
-  promoted.timezone = o.timezone.empty() ? (o.interval.empty() ? source->revision.timezone : "") : o.timezone;
-  auto schedule = parse_schedule(promoted.schedule, promoted.timezone);
-  if (!schedule) return std::unexpected(schedule.error());
-  promoted.schedule = schedule->text();
-  promoted.timezone = schedule->timezone();
+  if (!o.interval.empty()) {
+    auto schedule = parse_schedule(o.interval, o.timezone);
+    if (!schedule) return std::unexpected(schedule.error());
+    promoted.schedule = schedule->text();
+    promoted.timezone = schedule->timezone();
+  }
+  bool kept = false;
   promoted.command = "promote";
   promoted.note = fmt::format("from {} revision {}", from->env.name, source->revision.number);
   auto applied = apply_revision(
@@ -102,6 +105,14 @@ Result<PromoteResult> promote(Workspace& workspace, const PromoteOptions& o) {
       [&](const Current& current) -> Result<std::optional<Revision>> {
         Revision revision = promoted;
         revision.config = current.config;  // the target keeps its own configuration and secrets
+        if (o.interval.empty()) {
+          const Revision& own = current.deployment ? current.deployment->revision : source->revision;
+          auto schedule = parse_schedule(own.schedule, o.timezone.empty() ? own.timezone : o.timezone);
+          if (!schedule) return std::unexpected(schedule.error());
+          revision.schedule = schedule->text();
+          revision.timezone = schedule->timezone();
+          kept = current.deployment.has_value();
+        }
         revision.change = revision_changes(current.deployment, revision);
         return std::optional<Revision>{std::move(revision)};
       },
@@ -111,6 +122,7 @@ Result<PromoteResult> promote(Workspace& workspace, const PromoteOptions& o) {
   static_cast<RevisionResult&>(result) = std::move(*applied);
   result.from = from->env;
   result.source_revision = source->revision.number;
+  result.kept_schedule = kept;
   if (!o.dry_run) {
     // The source's own event log says where its image went; the target's has the revision.
     from->platform->add_event(Event{{}, o.task, from->env.name, workspace.now(), "promoted",
