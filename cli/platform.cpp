@@ -86,11 +86,8 @@ task::Result<void> print_revision(Context& ctx, const task::RevisionResult& r, s
   status.deployment.task = r.task;
   status.deployment.env = r.env.name;
   status.deployment.revision = r.revision;
-  if (auto platform = ctx.workspace().platform(r.env)) {
-    auto after = (*platform)->current({r.task, r.env.name});
-    if (after && after->deployment) {
-      if (auto s = task::deployment_status(ctx.workspace(), **platform, *after->deployment)) status = std::move(*s);
-    }
+  if (auto platform = ctx.workspace().platform(r.env); platform && r.after) {
+    if (auto s = task::deployment_status(ctx.workspace(), **platform, *r.after)) status = std::move(*s);
   }
   ctx.out.emit({{"deployment", deployment_json(status)}, {"change", r.revision.change}, {"next", next},
                 {"agent", runner_json(r.runner)}},

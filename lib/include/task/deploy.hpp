@@ -25,6 +25,7 @@ struct RevisionResult {
   bool dry_run = false;
   bool changed = true;                // false: the deployment already is so; nothing was written
   std::optional<Deployment> before;   // none: a new deployment
+  std::optional<Deployment> after;    // as the platform wrote it; none for a dry run or no change
   Revision revision;                  // the revision made (or planned, numbered as it would be)
   std::string schedule_words;         // the schedule in words
   std::vector<std::string> next_runs; // the next three fire times, RFC 3339

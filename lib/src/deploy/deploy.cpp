@@ -39,11 +39,19 @@ Result<Located> locate(Workspace& workspace, const std::string& task, const std:
   return Located{*e, *platform, DeploymentKey{task, e->name}};
 }
 
-Result<void> describe_schedule(RevisionResult& result, Timestamp now) {
+Result<void> settle(Workspace& workspace, Platform& platform, std::optional<Deployment> applied, RevisionResult& result) {
+  if (applied) {
+    result.revision = applied->revision;
+    result.after = std::move(applied);
+    result.runner = platform.notify_changed();
+  } else if (!result.changed) {
+    if (result.before) result.revision = result.before->revision;
+    result.runner = platform.runner();
+  }
   auto schedule = parse_schedule(result.revision.schedule, result.revision.timezone);
   if (!schedule) return std::unexpected(schedule.error());
   result.schedule_words = describe(*schedule);
-  for (auto t : next_fire_times(*schedule, std::chrono::floor<std::chrono::seconds>(now), 3)) {
+  for (auto t : next_fire_times(*schedule, std::chrono::floor<std::chrono::seconds>(workspace.now()), 3)) {
     result.next_runs.push_back(format_rfc3339(t, *schedule));
   }
   return {};
@@ -71,6 +79,7 @@ Result<RevisionResult> apply_revision(Workspace& workspace, const Located& at, c
     if (!(result.revision.config == current.config)) change.config = result.revision.config;
     return std::optional<Change>{std::move(change)};
   };
+  std::optional<Deployment> written;
   if (dry_run) {
     auto current = at.platform->current(at.key);
     if (!current) return std::unexpected(current.error());
@@ -78,16 +87,9 @@ Result<RevisionResult> apply_revision(Workspace& workspace, const Located& at, c
   } else {
     auto applied = at.platform->apply(at.key, planner);
     if (!applied) return std::unexpected(applied.error());
-    if (*applied) {
-      result.revision = (*applied)->revision;
-      result.runner = at.platform->notify_changed();
-    }
+    written = std::move(*applied);
   }
-  if (!result.changed) {
-    if (result.before) result.revision = result.before->revision;
-    result.runner = at.platform->runner();
-  }
-  if (auto r = describe_schedule(result, workspace.now()); !r) return std::unexpected(r.error());
+  if (auto r = settle(workspace, *at.platform, std::move(written), result); !r) return std::unexpected(r.error());
   return result;
 }
 

@@ -20,7 +20,9 @@ using RevisionPlanner = std::function<Result<std::optional<Revision>>(const Curr
 // state as it is and writes nothing. Wakes whatever runs the deployment.
 Result<RevisionResult> apply_revision(Workspace& workspace, const Located& at, const RevisionPlanner& plan, bool dry_run);
 
-// The schedule in words and its next fire times after `now`.
-Result<void> describe_schedule(RevisionResult& result, Timestamp now);
+// After the platform applied the change (`applied`), or found nothing to do, or for a dry
+// run: the revision as it now is, whatever runs it (woken when something was written), the
+// schedule in words and its next fire times.
+Result<void> settle(Workspace& workspace, Platform& platform, std::optional<Deployment> applied, RevisionResult& result);
 
 }  // namespace task

@@ -243,13 +243,7 @@ Result<ConfigResult> change_config(Workspace& workspace, const ConfigOptions& o)
   auto applied = at->platform->apply(at->key, planner);
   if (!applied) return std::unexpected(applied.error());
   if (!revision_result.before) return result;
-  if (*applied) {
-    revision_result.revision = (*applied)->revision;
-    revision_result.runner = at->platform->notify_changed();
-  } else {
-    revision_result.runner = at->platform->runner();
-  }
-  if (auto r = describe_schedule(revision_result, workspace.now()); !r) return std::unexpected(r.error());
+  if (auto r = settle(workspace, *at->platform, std::move(*applied), revision_result); !r) return std::unexpected(r.error());
   result.deployment = std::move(revision_result);
   return result;
 }

@@ -60,11 +60,9 @@ BuildLedger& BuildLedger::operator=(BuildLedger&&) noexcept = default;
 BuildLedger::~BuildLedger() = default;
 
 Result<BuildLedger> BuildLedger::open(const fs::path& state_dir) {
-  auto database = state::open_database(state_dir);
-  if (!database) return std::unexpected(database.error());
-  auto impl = std::make_unique<Impl>();
-  static_cast<state::Database&>(*impl) = std::move(*database);
-  return BuildLedger(std::move(impl));
+  auto impl = state::open_as<Impl>(state_dir);
+  if (!impl) return std::unexpected(impl.error());
+  return BuildLedger(std::move(*impl));
 }
 
 Result<BuildRecord> BuildLedger::begin_build(const NewBuild& build) {

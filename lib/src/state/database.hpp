@@ -4,6 +4,7 @@
 // not damaged. Several task processes may use it at once: they wait on each other's
 // locks, up to a busy timeout, rather than fail.
 #include <filesystem>
+#include <memory>
 
 #include "state/sqlite.hpp"
 #include "task/error.hpp"
@@ -18,6 +19,16 @@ struct Database {
 };
 
 Result<Database> open_database(const std::filesystem::path& state_dir);
+
+// The state of an object kept in the database (its `Impl`, a Database with more), opened.
+template <class Impl>
+Result<std::unique_ptr<Impl>> open_as(const std::filesystem::path& state_dir) {
+  auto database = open_database(state_dir);
+  if (!database) return std::unexpected(database.error());
+  auto impl = std::make_unique<Impl>();
+  static_cast<Database&>(*impl) = std::move(*database);
+  return impl;
+}
 int latest_schema_version();
 
 inline std::int64_t millis(Timestamp t) { return static_cast<std::int64_t>(t.time_since_epoch().count()); }

@@ -164,11 +164,9 @@ int Store::schema_version() const { return impl_->version; }
 const fs::path& Store::state_dir() const { return impl_->dir; }
 
 Result<Store> Store::open(const fs::path& state_dir) {
-  auto database = state::open_database(state_dir);
-  if (!database) return std::unexpected(database.error());
-  auto impl = std::make_unique<Impl>();
-  static_cast<state::Database&>(*impl) = std::move(*database);
-  return Store(std::move(impl));
+  auto impl = state::open_as<Impl>(state_dir);
+  if (!impl) return std::unexpected(impl.error());
+  return Store(std::move(*impl));
 }
 
 Run to_run(const RunRecord& r) {
