@@ -1,4 +1,4 @@
-// config set/unset/list, env add/remove.
+// config set/unset/list.
 #include <fmt/format.h>
 
 #include <nlohmann/json.hpp>
@@ -19,8 +19,6 @@ struct ConfigFlags {
   bool secret = false;
   bool reveal = false;
   std::vector<std::string> pairs;
-  std::string name, after, platform = "local", network = "host";
-  bool allow_direct = false;
 };
 
 task::Result<void> run_config_change(Context& ctx, const ConfigFlags& o, bool unset) {
@@ -86,32 +84,6 @@ task::Result<void> run_config_list(Context& ctx, const ConfigFlags& o) {
   return {};
 }
 
-task::Result<void> run_env_add(Context& ctx, const ConfigFlags& o) {
-  if (auto valid = task::validate_name(o.name, "environment name"); !valid) return valid;
-  if (o.platform != "local") {
-    return task::fail(task::Errc::invalid_input, fmt::format("unknown platform `{}`", o.platform), "the platform is `local`");
-  }
-  if (o.network != "host" && o.network != "none") {
-    return task::fail(task::Errc::invalid_input, fmt::format("network `{}` is not host or none", o.network));
-  }
-  task::EnvironmentRecord env{o.name, 0, o.platform, o.allow_direct, o.network};
-  auto added = ctx.workspace().add_environment(env, o.after);
-  if (!added) return std::unexpected(added.error());
-  ctx.out.emit({{"name", added->name}, {"position", added->position}}, [&](std::string& out) {
-    out += fmt::format("{} environment {} (number {} in promotion order)\n", ctx.out.paint(Style::success, "Added"),
-                       added->name, added->position + 1);
-  });
-  return {};
-}
-
-task::Result<void> run_env_remove(Context& ctx, const ConfigFlags& o) {
-  if (auto r = ctx.workspace().remove_environment(o.name); !r) return r;
-  ctx.out.emit({{"removed", o.name}}, [&](std::string& out) {
-    out += fmt::format("{} environment {}\n", ctx.out.paint(Style::success, "Removed"), o.name);
-  });
-  return {};
-}
-
 }  // namespace
 
 void add_config_commands(Commands& commands) {
@@ -144,26 +116,6 @@ void add_config_commands(Commands& commands) {
                 {"--reveal", "", "Show secret values too", &cl->reveal}},
       .examples = {{"task config list --env production", ""}},
       .run = [cl](Context& ctx) { return run_config_list(ctx, *cl); },
-  });
-  auto ea = std::make_shared<ConfigFlags>();
-  commands.push_back({
-      .words = {"env", "add"},
-      .summary = "Add an environment, in promotion order",
-      .args = {{"NAME", "a DNS-1123 label", &ea->name}},
-      .flags = {{"--after", "ENV", "Its place in promotion order (default: last)", &ea->after},
-                {"--platform", "PLATFORM", "Where it runs: local", &ea->platform, {"local"}, Complete::choices},
-                {"--network", "MODE", "The containers' network: host or none", &ea->network, {"host", "none"}, Complete::choices},
-                {"--allow-direct-deploy", "", "Take `task deploy` too, not only promotions", &ea->allow_direct}},
-      .examples = {{"task env add staging --after development --allow-direct-deploy", ""}},
-      .run = [ea](Context& ctx) { return run_env_add(ctx, *ea); },
-  });
-  auto er = std::make_shared<ConfigFlags>();
-  commands.push_back({
-      .words = {"env", "remove"},
-      .summary = "Remove an environment that has no deployments",
-      .args = {{"NAME", "the environment", &er->name}},
-      .examples = {{"task env remove staging", ""}},
-      .run = [er](Context& ctx) { return run_env_remove(ctx, *er); },
   });
 }
 

@@ -25,28 +25,6 @@ struct DeployFlags {
   bool dry_run = false;
 };
 
-task::Result<void> run_env_list(Context& ctx) {
-  auto envs = ctx.workspace().environments();
-  if (!envs) return std::unexpected(envs.error());
-  Json list = Json::array();
-  for (const auto& e : *envs) {
-    list.push_back({{"name", e.name},
-                    {"position", e.position},
-                    {"platform", e.platform},
-                    {"allow_direct_deploy", e.allow_direct_deploy},
-                    {"network", e.network}});
-  }
-  ctx.out.emit({{"environments", list}}, [&](std::string& out) {
-    Table table({"NAME", "ORDER", "PLATFORM", "DIRECT DEPLOY", "NETWORK"});
-    for (const auto& e : *envs) {
-      table.add({e.name, std::to_string(e.position + 1), e.platform,
-                 e.allow_direct_deploy ? "yes" : "no (promotions only)", e.network});
-    }
-    table.render(out, ctx.out);
-  });
-  return {};
-}
-
 task::Result<void> run_deploy(Context& ctx, const DeployFlags& o) {
   task::DeployOptions options;
   if (!o.interval.empty() && !(o.build_id > 0 && !o.image.empty())) {
@@ -122,13 +100,7 @@ task::Result<void> run_set_state(Context& ctx, const std::string& env_name, task
 }  // namespace
 
 void add_deploy_commands(Commands& commands) {
-  commands.push_back({.words = {"env"}, .summary = "Environments: where deployments run, in promotion order"});
-  commands.push_back({
-      .words = {"env", "list"},
-      .summary = "List the environments in promotion order",
-      .examples = {{"task env list", ""}, {"task env list -o json | jq -r '.environments[].name'", ""}},
-      .run = [](Context& ctx) { return run_env_list(ctx); },
-  });
+  add_env_commands(commands);
   auto o = std::make_shared<DeployFlags>();
   commands.push_back({
       .words = {"deploy"},

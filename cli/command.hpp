@@ -99,7 +99,8 @@ void add_deploy_commands(Commands&);
 void add_runs_commands(Commands&);
 void add_agent_commands(Commands&);
 void add_promote_commands(Commands&);
-void add_config_commands(Commands&);  // within add_promote_commands: config, env add/remove
+void add_config_commands(Commands&);  // within add_promote_commands
+void add_env_commands(Commands&);     // within add_deploy_commands
 void add_logs_commands(Commands&);
 void add_status_commands(Commands&);
 void add_builds_commands(Commands&);

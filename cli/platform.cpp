@@ -67,7 +67,8 @@ Json deployment_json(const task::DeploymentStatus& s) {
   if (s.health) {
     const auto& c = s.health->counts;
     j["runs"] = {{"window", "24h"},          {"total", c.runs},         {"succeeded", c.succeeded}, {"failed", c.failed},
-                 {"timed_out", c.timed_out}, {"skipped", c.skipped},    {"lost", c.lost},           {"cancelled", c.cancelled}};
+                 {"timed_out", c.timed_out}, {"skipped", c.skipped},    {"lost", c.lost},           {"cancelled", c.cancelled},
+                 {"error", c.errors}};
     if (auto rate = c.success_rate()) j["success_rate"] = *rate;
     Json outcomes = Json::array();
     for (auto o : s.health->outcomes) outcomes.push_back(task::to_string(o));
@@ -108,7 +109,7 @@ task::Result<void> print_revision(Context& ctx, const task::RevisionResult& r, s
 Style outcome_style(std::string_view outcome) {
   if (outcome == "succeeded") return Style::success;
   if (outcome == "failed" || outcome == "timed-out" || outcome == "lost") return Style::failure;
-  if (outcome == "skipped" || outcome == "cancelled") return Style::warning;
+  if (outcome == "skipped" || outcome == "cancelled" || outcome == "error") return Style::warning;
   return Style::accent;
 }
 

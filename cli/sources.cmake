@@ -16,6 +16,7 @@ set(TASK_CLI_SOURCES
   cli/cmd_agent.cpp
   cli/cmd_promote.cpp
   cli/cmd_config.cpp
+  cli/cmd_env.cpp
   cli/cmd_logs.cpp
   cli/run_view.cpp
   cli/cmd_status.cpp

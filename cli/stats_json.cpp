@@ -32,6 +32,7 @@ void add_counts(Json& j, const task::OutcomeCounts& c) {
   j["skipped"] = c.skipped;
   j["lost"] = c.lost;
   j["cancelled"] = c.cancelled;
+  j["error"] = c.errors;
   j["unfinished"] = c.unfinished;
   j["success_rate"] = rate_json(c.success_rate());
   j["failure_rate"] = rate_json(c.failure_rate());

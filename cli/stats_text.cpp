@@ -52,6 +52,7 @@ void render_stats_text(Context& ctx, const task::StatsReport& report, std::strin
            count("timed-out", c.timed_out, Style::failure) + count("skipped", c.skipped, Style::warning) +
            count("lost", c.lost, Style::failure);
     if (c.cancelled > 0) out += count("cancelled", c.cancelled, Style::warning);
+    if (c.errors > 0) out += count("error", c.errors, Style::warning);
     if (c.unfinished > 0) out += fmt::format("  (+{} running)", c.unfinished);
     out += "\n";
     if (c.judged() > 0) {

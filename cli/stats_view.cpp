@@ -54,6 +54,7 @@ std::string outcome_sparkline(const std::vector<task::RunOutcome>& outcomes, boo
       case task::RunOutcome::timed_out: out += fancy ? paint(true, timed_out, "▇") : "t"; break;
       case task::RunOutcome::lost: out += fancy ? paint(true, lost, "▇") : "l"; break;
       case task::RunOutcome::cancelled: out += fancy ? paint(true, skipped, "▁") : "c"; break;
+      case task::RunOutcome::error: out += fancy ? paint(true, lost, "▄") : "e"; break;
       case task::RunOutcome::skipped: out += fancy ? paint(true, skipped, "▁") : "-"; break;
       default: out += fancy ? "·" : "."; break;
     }

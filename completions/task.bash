@@ -5,7 +5,7 @@ __task_subcommands() {
     "") echo "init templates connect build builds env deploy status suspend resume undeploy runs run logs schedule stats promote rollback history config agent doctor version completion" ;;
     "agent") echo "run start stop status" ;;
     "config") echo "set unset list" ;;
-    "env") echo "list add remove" ;;
+    "env") echo "list add set remove" ;;
     "schedule") echo "next explain set" ;;
   esac
 }
@@ -20,7 +20,8 @@ __task_flags() {
     "config unset") echo "--env" ;;
     "connect") echo "--branch --path --dockerfile --name --dir" ;;
     "deploy") echo "--interval --timezone --env --build --image --dry-run" ;;
-    "env add") echo "--after --platform --network --allow-direct-deploy" ;;
+    "env add") echo "--after --platform --kubeconfig --context --namespace --registry --create-namespace --network --allow-direct-deploy" ;;
+    "env set") echo "--platform --kubeconfig --context --namespace --registry --create-namespace --network --allow-direct-deploy" ;;
     "history") echo "--env" ;;
     "init") echo "-t --template --dir --var" ;;
     "logs") echo "--env --run --build -f --follow --since --tail --events" ;;
@@ -60,8 +61,18 @@ __task_value_kind() {
     "deploy:--build") echo "none" ;;
     "deploy:--image") echo "none" ;;
     "env add:--after") echo "none" ;;
-    "env add:--platform") echo "choices local" ;;
+    "env add:--platform") echo "choices local kubernetes" ;;
+    "env add:--kubeconfig") echo "file" ;;
+    "env add:--context") echo "none" ;;
+    "env add:--namespace") echo "none" ;;
+    "env add:--registry") echo "none" ;;
     "env add:--network") echo "choices host none" ;;
+    "env set:--platform") echo "choices local kubernetes" ;;
+    "env set:--kubeconfig") echo "file" ;;
+    "env set:--context") echo "none" ;;
+    "env set:--namespace") echo "none" ;;
+    "env set:--registry") echo "none" ;;
+    "env set:--network") echo "choices host none" ;;
     "history:--env") echo "none" ;;
     "init:-t"|"init:--template") echo "templates" ;;
     "init:--dir") echo "directory" ;;

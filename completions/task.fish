@@ -44,7 +44,27 @@ function __task_value_flag --argument-names path flag
             return 0
         case 'env add:--platform'
             return 0
+        case 'env add:--kubeconfig'
+            return 0
+        case 'env add:--context'
+            return 0
+        case 'env add:--namespace'
+            return 0
+        case 'env add:--registry'
+            return 0
         case 'env add:--network'
+            return 0
+        case 'env set:--platform'
+            return 0
+        case 'env set:--kubeconfig'
+            return 0
+        case 'env set:--context'
+            return 0
+        case 'env set:--namespace'
+            return 0
+        case 'env set:--registry'
+            return 0
+        case 'env set:--network'
             return 0
         case 'history:--env'
             return 0
@@ -141,7 +161,7 @@ function __task_subcommands --argument-names path
         case 'config'
             echo set unset list
         case 'env'
-            echo list add remove
+            echo list add set remove
         case 'schedule'
             echo next explain set
     end
@@ -202,6 +222,7 @@ complete -c task -n '__task_at \'config\'' -a 'unset' -d 'Remove configuration k
 complete -c task -n '__task_at \'config\'' -a 'list' -d 'The configuration of an environment; secrets as ****'
 complete -c task -n '__task_at \'env\'' -a 'list' -d 'List the environments in promotion order'
 complete -c task -n '__task_at \'env\'' -a 'add' -d 'Add an environment, in promotion order'
+complete -c task -n '__task_at \'env\'' -a 'set' -d 'Change an environment\'s platform or where it is'
 complete -c task -n '__task_at \'env\'' -a 'remove' -d 'Remove an environment that has no deployments'
 complete -c task -n '__task_at \'schedule\'' -a 'next' -d 'Print the next fire times of a schedule'
 complete -c task -n '__task_at \'schedule\'' -a 'explain' -d 'Say a schedule in words and show its next five fire times'
@@ -236,9 +257,22 @@ complete -c task -n '__task_at \'deploy\'' -l build -r -f -d 'Deploy this build 
 complete -c task -n '__task_at \'deploy\'' -l image -r -f -d 'Deploy this image from the Docker engine instead of a build'
 complete -c task -n '__task_at \'deploy\'' -l dry-run -d 'Check everything and show what would change; change nothing'
 complete -c task -n '__task_at \'env add\'' -l after -r -f -d 'Its place in promotion order (default: last)'
-complete -c task -n '__task_at \'env add\'' -l platform -r -f -a 'local' -d 'Where it runs: local'
-complete -c task -n '__task_at \'env add\'' -l network -r -f -a 'host none' -d 'The containers\' network: host or none'
+complete -c task -n '__task_at \'env add\'' -l platform -r -f -a 'local kubernetes' -d 'Where it runs: local or kubernetes'
+complete -c task -n '__task_at \'env add\'' -l kubeconfig -r -F -d 'kubernetes: the kubeconfig (default: $KUBECONFIG, else ~/.kube/config)'
+complete -c task -n '__task_at \'env add\'' -l context -r -f -d 'kubernetes: the kubeconfig context (default: its current-context)'
+complete -c task -n '__task_at \'env add\'' -l namespace -r -f -d 'kubernetes: the namespace (default: the context\'s, else default)'
+complete -c task -n '__task_at \'env add\'' -l registry -r -f -d 'kubernetes: where images are pushed and the cluster pulls them'
+complete -c task -n '__task_at \'env add\'' -l create-namespace -d 'kubernetes: make the namespace when it does not exist'
+complete -c task -n '__task_at \'env add\'' -l network -r -f -a 'host none' -d 'local: the containers\' network, host or none'
 complete -c task -n '__task_at \'env add\'' -l allow-direct-deploy -d 'Take `task deploy` too, not only promotions'
+complete -c task -n '__task_at \'env set\'' -l platform -r -f -a 'local kubernetes' -d 'Where it runs: local or kubernetes'
+complete -c task -n '__task_at \'env set\'' -l kubeconfig -r -F -d 'kubernetes: the kubeconfig (default: $KUBECONFIG, else ~/.kube/config)'
+complete -c task -n '__task_at \'env set\'' -l context -r -f -d 'kubernetes: the kubeconfig context (default: its current-context)'
+complete -c task -n '__task_at \'env set\'' -l namespace -r -f -d 'kubernetes: the namespace (default: the context\'s, else default)'
+complete -c task -n '__task_at \'env set\'' -l registry -r -f -d 'kubernetes: where images are pushed and the cluster pulls them'
+complete -c task -n '__task_at \'env set\'' -l create-namespace -d 'kubernetes: make the namespace when it does not exist'
+complete -c task -n '__task_at \'env set\'' -l network -r -f -a 'host none' -d 'local: the containers\' network, host or none'
+complete -c task -n '__task_at \'env set\'' -l allow-direct-deploy -d 'Take `task deploy` too, not only promotions'
 complete -c task -n '__task_at \'history\'' -l env -r -f -d 'The environment (default: the first, development)'
 complete -c task -n '__task_at \'init\'' -s t -l template -r -f -a '(task __complete templates 2>/dev/null)' -d 'Template to start from (see `task templates`)'
 complete -c task -n '__task_at \'init\'' -l dir -r -f -a '(__fish_complete_directories)' -d 'Directory to create (default: ./NAME)'

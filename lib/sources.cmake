@@ -27,6 +27,12 @@ set(TASK_LIB_SOURCES
   lib/src/state/builds.cpp
   lib/src/platform/local/store.cpp
   lib/src/platform/local/local_platform.cpp
+  lib/src/platform/kubernetes/api.cpp
+  lib/src/platform/kubernetes/jobs.cpp
+  lib/src/platform/kubernetes/kubeconfig.cpp
+  lib/src/platform/kubernetes/kubernetes_platform.cpp
+  lib/src/platform/kubernetes/manifests.cpp
+  lib/src/core/records_json.cpp
   lib/src/workspace/workspace.cpp
   lib/src/deploy/deploy.cpp
   lib/src/deploy/revisions.cpp

@@ -215,18 +215,18 @@ TEST_CASE("environments are added in promotion order and removed only when unuse
   StateDir state;
   auto store = task::Store::open(state.path);
   REQUIRE(store.has_value());
-  auto added = store->add_environment({"staging", 0, "local", true, "none"}, "development");
+  auto added = store->add_environment({"staging", 0, "local", true, "none", {}}, "development");
   REQUIRE(added.has_value());
   CHECK(added->position == 1);
   auto envs = store->list_environments();
   REQUIRE(envs->size() == 3);
   CHECK((*envs)[2].name == "production");
   CHECK((*envs)[2].position == 2);
-  CHECK(store->add_environment({"staging", 0, "local", true, "host"}, "").error().code == task::Errc::conflict);
-  CHECK(store->add_environment({"qa", 0, "local", true, "host"}, "nowhere").error().code == task::Errc::not_found);
+  CHECK(store->add_environment({"staging", 0, "local", true, "host", {}}, "").error().code == task::Errc::conflict);
+  CHECK(store->add_environment({"qa", 0, "local", true, "host", {}}, "nowhere").error().code == task::Errc::not_found);
   REQUIRE(store->deploy("probe", "staging", "/p", revision("sha256:one", "@every 2s"), at(100)).has_value());
   CHECK(store->remove_environment("staging").error().code == task::Errc::conflict);
-  REQUIRE(store->add_environment({"qa", 0, "local", true, "host"}, "").has_value());
+  REQUIRE(store->add_environment({"qa", 0, "local", true, "host", {}}, "").has_value());
   REQUIRE(store->remove_environment("qa").has_value());
   CHECK(store->list_environments()->size() == 3);
 }

@@ -15,13 +15,25 @@
 
 namespace task {
 
+// Where an environment on the kubernetes platform is: what of the user's kubeconfig it
+// uses (never the credentials themselves), its namespace, and the registry its cluster
+// pulls images from.
+struct ClusterBinding {
+  std::string kubeconfig;  // a file; "" : $KUBECONFIG, else ~/.kube/config
+  std::string context;     // "" : the kubeconfig's current-context
+  std::string namespace_;  // "" : the context's namespace, else `default`
+  std::string registry;    // HOST[:PORT]/PREFIX
+  bool operator==(const ClusterBinding&) const = default;
+};
+
 // A named place where tasks run, in promotion order, bound to a platform.
 struct EnvironmentRecord {
   std::string name;
   int position = 0;                  // promotion order, 0 first
-  std::string platform = "local";
+  std::string platform = "local";    // local or kubernetes
   bool allow_direct_deploy = true;   // false: takes promotions only (production)
   std::string network = "host";      // the local platform's container network: host or none
+  ClusterBinding cluster;            // the kubernetes platform's
 };
 
 enum class DeploymentState { active, suspended, removed };
@@ -65,7 +77,9 @@ struct Deployment {
   Revision revision;  // the current revision
 };
 
-enum class RunOutcome { pending, starting, running, succeeded, failed, timed_out, skipped, lost, cancelled };
+// error: the platform could not start or run it (an image that cannot be pulled, an
+// engine or cluster fault), which is not the task's failure.
+enum class RunOutcome { pending, starting, running, succeeded, failed, timed_out, skipped, lost, cancelled, error };
 enum class RunTrigger { schedule, manual, retry, catch_up };
 std::string_view to_string(RunOutcome);
 std::string_view to_string(RunTrigger);

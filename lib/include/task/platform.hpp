@@ -5,6 +5,7 @@
 //
 // The revision ledger lives behind this interface: a platform shared by several machines
 // keeps it where all of them see it.
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <optional>
@@ -83,6 +84,20 @@ class Platform {
   virtual Result<std::vector<Revision>> revisions(const DeploymentKey& key) = 0;
   // The image `ref` as this platform runs it: its digest, made available where runs start.
   virtual Result<Image> resolve_image(const std::string& ref) = 0;
+  // An image of this machine's engine (a build's), or another platform's (a promotion's),
+  // made available where this platform's runs start, as it will be run: on a cluster,
+  // pushed to the environment's registry and named by digest. The local platform runs
+  // the engine's images as they are.
+  virtual Result<Image> publish(const std::string& task, const Image& image) {
+    (void)task;
+    return image;
+  }
+  // Whether this platform can run the revision exactly as planned (its schedule above
+  // all); Errc::invalid_input saying why not and what would work.
+  virtual Result<void> admits(const Revision& revision) {
+    (void)revision;
+    return {};
+  }
 
   // Runs and their logs.
   virtual Result<Run> request_run(const DeploymentKey& key, bool forced) = 0;
@@ -92,6 +107,8 @@ class Platform {
   // The newest finished runs of a deployment, newest first.
   virtual Result<std::vector<Run>> finished_runs(const DeploymentKey& key, std::size_t limit) = 0;
   virtual Result<LogChunk> read_log(const Run& run, std::uint64_t from) = 0;
+  // How often following a run asks again for more of its log and its outcome.
+  virtual std::chrono::milliseconds poll_interval() const { return std::chrono::milliseconds(20); }
 
   // The event log, oldest first, the newest `limit`.
   virtual Result<std::vector<Event>> events(const std::string& task, const std::string& env, std::size_t limit) = 0;
@@ -106,6 +123,12 @@ class Platform {
   // platform: the agent, started when it is not running, else woken).
   virtual RunnerStatus runner() = 0;
   virtual RunnerStatus notify_changed() = 0;
+  // Checks that the platform can be reached as its environment is bound (and, with
+  // `create_namespace`, makes the cluster's namespace); says what it found in one line.
+  virtual Result<std::string> prepare(bool create_namespace) {
+    (void)create_namespace;
+    return std::string();
+  }
   // The platform's own checks for `task doctor`.
   virtual std::vector<Check> checks() = 0;
 };

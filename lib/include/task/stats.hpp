@@ -30,6 +30,7 @@ std::string_view to_string(StatsPeriod);
 
 struct OutcomeCounts {
   std::int64_t runs = 0, succeeded = 0, failed = 0, timed_out = 0, skipped = 0, lost = 0, cancelled = 0;
+  std::int64_t errors = 0;      // the platform could not start or run them: neither rate counts them
   std::int64_t unfinished = 0;  // pending, starting or running: not in `runs`
   std::int64_t judged() const { return succeeded + failed + timed_out + lost; }
   std::int64_t failures() const { return failed + timed_out + lost; }
@@ -81,11 +82,18 @@ struct StatsReport {
   std::vector<DeploymentStats> deployments;  // by task, then environment in promotion order
 };
 
+// The figures of one deployment from its runs (newest first), for platforms that keep no
+// summaries of their own.
+DeploymentStats stats_of_runs(const Deployment& deployment, const std::vector<Run>& runs, const StatsQuery& query);
+
 // The success and failure counts of one deployment since `since`, and its newest finished
 // runs' outcomes (oldest first): what `task status` shows.
 struct RecentHealth {
   OutcomeCounts counts;
   std::vector<RunOutcome> outcomes;
 };
+
+// The same from a deployment's runs, newest first.
+RecentHealth health_of_runs(const std::vector<Run>& runs, Timestamp since, Timestamp until, std::size_t outcomes);
 
 }  // namespace task

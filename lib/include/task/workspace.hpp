@@ -38,6 +38,8 @@ class Workspace {
   Result<EnvironmentRecord> environment(const std::string& name);
   // Inserted after `after` in promotion order (last when empty).
   Result<EnvironmentRecord> add_environment(const EnvironmentRecord& env, const std::string& after);
+  // Its platform and settings; a change of platform is refused while it has deployments.
+  Result<EnvironmentRecord> update_environment(const EnvironmentRecord& env);
   // Refused (Errc::conflict) while deployments exist there.
   Result<void> remove_environment(const std::string& name);
 

@@ -22,6 +22,7 @@ std::string_view to_string(RunOutcome outcome) {
     case RunOutcome::skipped: return "skipped";
     case RunOutcome::lost: return "lost";
     case RunOutcome::cancelled: return "cancelled";
+    case RunOutcome::error: return "error";
   }
   return "lost";
 }

@@ -74,6 +74,7 @@ Result<RevisionResult> apply_revision(Workspace& workspace, const Located& at, c
     }
     result.revision = std::move(**revision);
     result.revision.number = current.deployment ? current.deployment->revision.number + 1 : 1;
+    if (auto admitted = at.platform->admits(result.revision); !admitted) return std::unexpected(admitted.error());
     Change change;
     change.revision = result.revision;
     if (!(result.revision.config == current.config)) change.config = result.revision.config;
@@ -171,6 +172,10 @@ Result<RevisionResult> deploy(Workspace& workspace, const DeployOptions& o) {
   }
   auto image = image_to_deploy(workspace, *at->platform, o);
   if (!image) return std::unexpected(image.error());
+  if (!o.dry_run) {
+    image = at->platform->publish(o.project.name, *image);
+    if (!image) return std::unexpected(image.error());
+  }
   return apply_revision(
       workspace, *at,
       [&](const Current& current) -> Result<std::optional<Revision>> {

@@ -97,6 +97,12 @@ Result<PromoteResult> promote(Workspace& workspace, const PromoteOptions& o) {
     promoted.schedule = schedule->text();
     promoted.timezone = schedule->timezone();
   }
+  if (!o.dry_run) {
+    // The very same image, made available where the target's runs start.
+    auto published = to->platform->publish(o.task, promoted.image);
+    if (!published) return std::unexpected(published.error());
+    promoted.image = std::move(*published);
+  }
   bool kept = false;
   promoted.command = "promote";
   promoted.note = fmt::format("from {} revision {}", from->env.name, source->revision.number);

@@ -16,7 +16,6 @@ namespace {
 using namespace std::chrono_literals;
 
 // How often a wait looks again. The platforms keep no change feed yet.
-constexpr auto poll = 20ms;
 
 }  // namespace
 
@@ -90,7 +89,7 @@ Result<Run> wait_for_run(Platform& platform, const Run& run, bool until_finished
   Run current = run;
   auto done = [&] { return until_finished ? is_finished(current.outcome) : current.outcome != RunOutcome::pending; };
   while (!done() && !(stop && stop())) {
-    std::this_thread::sleep_for(poll);
+    std::this_thread::sleep_for(platform.poll_interval());
     // A read that fails (a store busy past its timeout) is tried again; a run gone is not.
     auto fresh = platform.run(run.id);
     if (!fresh && fresh.error().code == Errc::not_found) return std::unexpected(fresh.error());
@@ -202,7 +201,7 @@ Result<void> follow_run_log(RunLog log, bool next_runs, const LogObserver& o) {
   while (!stopped(o)) {
     if (!run) {
       // Waiting for the first run, or the next one.
-      std::this_thread::sleep_for(poll);
+      std::this_thread::sleep_for(platform.poll_interval());
       if (auto next = next_begun(platform, log.key, std::nullopt)) {
         run = std::move(*next);
         offset = 0;
@@ -230,12 +229,12 @@ Result<void> follow_run_log(RunLog log, bool next_runs, const LogObserver& o) {
             o.started(*run);
             break;
           }
-          std::this_thread::sleep_for(poll);
+          std::this_thread::sleep_for(platform.poll_interval());
         }
         continue;
       }
     }
-    std::this_thread::sleep_for(poll);
+    std::this_thread::sleep_for(platform.poll_interval());
   }
   return {};
 }

@@ -128,10 +128,26 @@ std::expected<Response, Failure> Transport::perform(const Call& call) {
   if (call.timeout_ms > 0) curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, call.timeout_ms);
   if (!endpoint.unix_socket.empty()) curl_easy_setopt(curl, CURLOPT_UNIX_SOCKET_PATH, endpoint.unix_socket.c_str());
   if (!endpoint.ca_file.empty()) curl_easy_setopt(curl, CURLOPT_CAINFO, endpoint.ca_file.c_str());
+  if (!endpoint.ca_pem.empty()) {
+    curl_blob blob{const_cast<char*>(endpoint.ca_pem.data()), endpoint.ca_pem.size(), CURL_BLOB_NOCOPY};
+    curl_easy_setopt(curl, CURLOPT_CAINFO_BLOB, &blob);
+  }
   if (!endpoint.cert_file.empty() && !endpoint.key_file.empty()) {
     curl_easy_setopt(curl, CURLOPT_SSLCERT, endpoint.cert_file.c_str());
     curl_easy_setopt(curl, CURLOPT_SSLKEY, endpoint.key_file.c_str());
   }
+  if (!endpoint.cert_pem.empty() && !endpoint.key_pem.empty()) {
+    curl_blob cert{const_cast<char*>(endpoint.cert_pem.data()), endpoint.cert_pem.size(), CURL_BLOB_NOCOPY};
+    curl_blob key{const_cast<char*>(endpoint.key_pem.data()), endpoint.key_pem.size(), CURL_BLOB_NOCOPY};
+    curl_easy_setopt(curl, CURLOPT_SSLCERT_BLOB, &cert);
+    curl_easy_setopt(curl, CURLOPT_SSLKEY_BLOB, &key);
+  }
+  CurlHeaders connect_to;
+  if (!endpoint.connect_to.empty()) {
+    connect_to.reset(curl_slist_append(nullptr, endpoint.connect_to.c_str()));
+    curl_easy_setopt(curl, CURLOPT_CONNECT_TO, connect_to.get());
+  }
+  if (!endpoint.use_proxy) curl_easy_setopt(curl, CURLOPT_NOPROXY, "*");
   if (!endpoint.verify) {
     curl_easy_setopt(curl, CURLOPT_SSL_VERIFYPEER, 0L);
     curl_easy_setopt(curl, CURLOPT_SSL_VERIFYHOST, 0L);
@@ -181,6 +197,7 @@ std::expected<Response, Failure> Transport::perform(const Call& call) {
   curl_easy_getinfo(curl, CURLINFO_OS_ERRNO, &os_errno);
   curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, nullptr);
   curl_easy_setopt(curl, CURLOPT_HTTPHEADER, nullptr);
+  curl_easy_setopt(curl, CURLOPT_CONNECT_TO, nullptr);
   if (code == CURLE_OK) return std::move(transfer.response);
   if (transfer.cancelled) return std::unexpected(Failure{Failure::cancelled, 0, "cancelled", {}});
   if (transfer.upload_error) return std::unexpected(Failure{Failure::upload, 0, transfer.upload_error->message, *transfer.upload_error});

@@ -21,7 +21,13 @@ struct Endpoint {
   std::string protocols = "http,https";
   // TLS
   std::string ca_file;      // the authorities to trust; "" : the system's
+  std::string ca_pem;       // or the authorities as PEM text
   std::string cert_file, key_file;  // a client certificate
+  std::string cert_pem, key_pem;    // or one as PEM text
+  // Connect to another host than the URL names, checking the certificate against the URL's
+  // name (kubeconfig's tls-server-name): "name:port:host:port", as curl's CONNECT_TO.
+  std::string connect_to;
+  bool use_proxy = true;    // false: ignore http_proxy and friends
   bool verify = true;       // false: accept any certificate (insecure-skip-tls-verify)
   long connect_timeout_ms = 5000;
 };

@@ -165,6 +165,10 @@ CREATE INDEX builds_by_task ON builds (task, id DESC);
 )sql",
     platform_schema,
     observe_schema,
+    // How an environment on a cluster reaches it: kubeconfig, context, namespace, registry.
+    R"sql(
+ALTER TABLE environments ADD COLUMN cluster TEXT NOT NULL DEFAULT '{}';
+)sql",
 };
 constexpr int latest_schema = static_cast<int>(std::size(migrations));
 

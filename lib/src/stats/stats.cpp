@@ -26,6 +26,7 @@ void OutcomeCounts::add(RunOutcome outcome) {
     case RunOutcome::skipped: ++skipped; break;
     case RunOutcome::lost: ++lost; break;
     case RunOutcome::cancelled: ++cancelled; break;
+    case RunOutcome::error: ++errors; break;
     case RunOutcome::pending:
     case RunOutcome::starting:
     case RunOutcome::running: ++unfinished; return;
@@ -41,6 +42,7 @@ OutcomeCounts& OutcomeCounts::operator+=(const OutcomeCounts& c) {
   skipped += c.skipped;
   lost += c.lost;
   cancelled += c.cancelled;
+  errors += c.errors;
   unfinished += c.unfinished;
   return *this;
 }
@@ -127,7 +129,7 @@ Hour summarize(const RunSample* begin, const RunSample* end, std::int64_t start)
 
 // The stored form: a version byte, then 64-bit integers in this machine's byte order (the
 // store is local): the counts, the last success and failure, and three counted arrays.
-constexpr char summary_version = 1;
+constexpr char summary_version = 2;
 
 void put(std::string& out, std::int64_t v) { out.append(reinterpret_cast<const char*>(&v), sizeof v); }
 void put(std::string& out, const std::vector<std::int64_t>& v) {
@@ -139,8 +141,8 @@ std::string encode(const Hour& h) {
   std::string out(1, summary_version);
   out.reserve(1 + 8 * (12 + h.durations.size() + h.lateness.size() + h.failures.size()));
   const auto& c = h.counts;
-  for (auto v : {c.runs, c.succeeded, c.failed, c.timed_out, c.skipped, c.lost, c.cancelled, c.unfinished, h.last_success,
-                 h.last_failure}) {
+  for (auto v : {c.runs, c.succeeded, c.failed, c.timed_out, c.skipped, c.lost, c.cancelled, c.errors, c.unfinished,
+                 h.last_success, h.last_failure}) {
     put(out, v);
   }
   put(out, h.failures);
@@ -168,8 +170,8 @@ bool decode(std::string_view in, std::int64_t start, Hour& h) {
   };
   h.start = start;
   auto& c = h.counts;
-  for (auto* v : {&c.runs, &c.succeeded, &c.failed, &c.timed_out, &c.skipped, &c.lost, &c.cancelled, &c.unfinished,
-                  &h.last_success, &h.last_failure}) {
+  for (auto* v : {&c.runs, &c.succeeded, &c.failed, &c.timed_out, &c.skipped, &c.lost, &c.cancelled, &c.errors,
+                  &c.unfinished, &h.last_success, &h.last_failure}) {
     if (!get(*v)) return false;
   }
   return get_all(h.failures) && get_all(h.durations) && get_all(h.lateness) && at == in.size();
@@ -239,8 +241,8 @@ Result<std::vector<Hour>> load_hours(Store& store, std::int64_t deployment, Time
   return hours;
 }
 
-DeploymentStats deployment_stats(Store& store, const DeploymentRecord& d, const StatsQuery& query,
-                                 const std::vector<Hour>& hours) {
+DeploymentStats deployment_stats(const Deployment& d, const StatsQuery& query, const std::vector<Hour>& hours,
+                                 const std::function<std::optional<Run>(std::int64_t)>& run_of) {
   DeploymentStats out;
   out.deployment = d;
   const std::int64_t step = query.by == StatsPeriod::hour ? hour_ms : 24 * hour_ms;
@@ -289,9 +291,7 @@ DeploymentStats deployment_stats(Store& store, const DeploymentRecord& d, const 
 
   auto fetch = [&](std::int64_t id) -> std::optional<Run> {
     if (id == 0) return std::nullopt;
-    auto run = store.get_run(id);
-    if (!run) return std::nullopt;
-    return to_run(*run);
+    return run_of(id);
   };
   out.last_success = fetch(last_success);
   out.last_failure = fetch(last_failure);
@@ -331,7 +331,11 @@ Result<StatsReport> compute_stats(Store& store, const StatsQuery& query) {
   for (const auto& d : chosen) {
     auto hours = load_hours(store, d.id, query.since, query.until, query.now);
     if (!hours) return std::unexpected(hours.error());
-    report.deployments.push_back(deployment_stats(store, d, query, *hours));
+    report.deployments.push_back(deployment_stats(d, query, *hours, [&](std::int64_t id) -> std::optional<Run> {
+      auto run = store.get_run(id);
+      if (!run) return std::nullopt;
+      return to_run(*run);
+    }));
   }
   return report;
 }
@@ -363,6 +367,47 @@ Result<RecentHealth> recent_health(Store& store, std::int64_t deployment_id, Tim
   auto recent = store.recent_runs(deployment_id, outcomes);
   if (!recent) return std::unexpected(recent.error());
   for (auto it = recent->rbegin(); it != recent->rend(); ++it) health.outcomes.push_back(it->outcome);
+  return health;
+}
+
+DeploymentStats stats_of_runs(const Deployment& d, const std::vector<Run>& runs, const StatsQuery& query) {
+  const auto from = query.since.time_since_epoch().count(), to = query.until.time_since_epoch().count();
+  std::vector<RunSample> samples;
+  auto ms = [](const std::optional<Timestamp>& t) { return t ? t->time_since_epoch().count() : RunSample::none; };
+  for (std::size_t i = 0; i < runs.size(); ++i) {
+    const auto& r = runs[i];
+    const auto at = r.scheduled_at.time_since_epoch().count();
+    if (at < from || at >= to) continue;
+    samples.push_back(RunSample{static_cast<std::int64_t>(i + 1), at, ms(r.started_at), ms(r.finished_at),
+                                r.exit_code ? *r.exit_code : RunSample::none, r.outcome, r.trigger});
+  }
+  // The newest run of a fire time is the one remembered: ids grow with fire time and then
+  // with their place in `runs` (newest first there).
+  std::stable_sort(samples.begin(), samples.end(), [](const auto& a, const auto& b) { return a.scheduled_ms < b.scheduled_ms; });
+  std::vector<std::int64_t> rank(runs.size() + 1, 0);
+  for (std::size_t k = 0; k < samples.size(); ++k) rank[static_cast<std::size_t>(samples[k].id)] = static_cast<std::int64_t>(k + 1);
+  std::vector<std::size_t> index(samples.size() + 1, 0);
+  for (auto& sample : samples) {
+    const auto at = static_cast<std::size_t>(sample.id);
+    sample.id = rank[at];
+    index[static_cast<std::size_t>(sample.id)] = at - 1;
+  }
+  std::vector<Hour> hours;
+  split_hours(samples, hours);
+  return deployment_stats(d, query, hours, [&](std::int64_t id) -> std::optional<Run> {
+    if (id < 1 || static_cast<std::size_t>(id) >= index.size()) return std::nullopt;
+    return runs[index[static_cast<std::size_t>(id)]];
+  });
+}
+
+RecentHealth health_of_runs(const std::vector<Run>& runs, Timestamp since, Timestamp until, std::size_t outcomes) {
+  RecentHealth health;
+  std::vector<RunOutcome> newest;
+  for (const auto& r : runs) {
+    if (r.scheduled_at >= since && r.scheduled_at < until) health.counts.add(r.outcome);
+    if (is_finished(r.outcome) && newest.size() < outcomes) newest.push_back(r.outcome);
+  }
+  health.outcomes.assign(newest.rbegin(), newest.rend());
   return health;
 }
 

@@ -2,8 +2,10 @@
 
 #include <fmt/format.h>
 
+#include <map>
 #include <optional>
 
+#include "platform/kubernetes/kubernetes_platform.hpp"
 #include "platform/local/local_platform.hpp"
 #include "platform/local/store.hpp"
 
@@ -14,6 +16,7 @@ struct Workspace::Impl {
   std::optional<Store> store;
   std::optional<BuildLedger> builds;
   std::unique_ptr<LocalPlatform> local;
+  std::map<std::string, std::unique_ptr<KubernetesPlatform>> clusters;  // one per environment
 
   Result<Store*> open_store() {
     if (!store) {
@@ -61,7 +64,22 @@ Result<void> Workspace::remove_environment(const std::string& name) {
   return (*store)->remove_environment(name);
 }
 
+Result<EnvironmentRecord> Workspace::update_environment(const EnvironmentRecord& env) {
+  auto store = impl_->open_store();
+  if (!store) return std::unexpected(store.error());
+  impl_->clusters.erase(env.name);
+  return (*store)->update_environment(env);
+}
+
 Result<Platform*> Workspace::platform(const EnvironmentRecord& env) {
+  if (env.platform == "kubernetes") {
+    auto& p = impl_->clusters[env.name];
+    if (!p) {
+      const auto& o = impl_->options;
+      p = std::make_unique<KubernetesPlatform>(KubernetesPlatformOptions{env, o.env, o.now});
+    }
+    return p.get();
+  }
   if (env.platform != "local") {
     return fail(Errc::invalid_input, fmt::format("environment {} is on platform `{}`, which this task does not know", env.name,
                                                  env.platform),

@@ -2,7 +2,10 @@
 // the event log (schema migration 2).
 #include <algorithm>
 
+#include <fmt/format.h>
 #include <nlohmann/json.hpp>
+
+#include "core/records_json.hpp"
 
 #include "platform/local/store_impl.hpp"
 
@@ -42,6 +45,7 @@ RunOutcome outcome_from(std::string_view text) {
     case 't': return RunOutcome::timed_out;
     case 'l': return RunOutcome::lost;
     case 'c': return RunOutcome::cancelled;
+    case 'e': return RunOutcome::error;
     case 's': return text[1] == 'u' ? RunOutcome::succeeded : text[1] == 'k' ? RunOutcome::skipped : RunOutcome::starting;
     default: return RunOutcome::lost;
   }
@@ -57,54 +61,15 @@ RunTrigger trigger_from(std::string_view text) {
   }
 }
 
-std::string policy_json(const RunPolicy& p) {
-  Json j{{"command", p.command},
-         {"env", p.env},
-         {"timeout", p.timeout.count()},
-         {"retries", p.retries},
-         {"concurrency", to_string(p.concurrency)},
-         {"catch_up", to_string(p.catch_up)},
-         {"keep_succeeded", p.keep_succeeded},
-         {"keep_failed", p.keep_failed},
-         {"failure_webhook", p.failure_webhook}};
-  if (p.starting_deadline) j["starting_deadline"] = p.starting_deadline->count();
-  return j.dump(-1, ' ', false, Json::error_handler_t::replace);
+std::string policy_json(const RunPolicy& p) { return to_json(p).dump(-1, ' ', false, Json::error_handler_t::replace); }
+
+RunPolicy policy_from(const std::string& text) { return policy_from_json(Json::parse(text, nullptr, false)); }
+
+std::string config_json(const Config& config) {
+  return to_json(config).dump(-1, ' ', false, Json::error_handler_t::replace);
 }
 
-RunPolicy policy_from(const std::string& text) {
-  RunPolicy p;
-  Json j = Json::parse(text, nullptr, false);
-  if (!j.is_object()) return p;
-  p.command = j.value("command", std::vector<std::string>{});
-  p.env = j.value("env", std::map<std::string, std::string>{});
-  p.timeout = std::chrono::seconds(j.value("timeout", std::int64_t{3600}));
-  p.retries = j.value("retries", 0);
-  auto c = j.value("concurrency", std::string("forbid"));
-  p.concurrency = c == "allow" ? Concurrency::allow : c == "replace" ? Concurrency::replace : Concurrency::forbid;
-  auto k = j.value("catch_up", std::string("latest"));
-  p.catch_up = k == "none" ? CatchUp::none : k == "all" ? CatchUp::all : CatchUp::latest;
-  if (j.contains("starting_deadline")) p.starting_deadline = std::chrono::seconds(j["starting_deadline"].get<std::int64_t>());
-  p.keep_succeeded = j.value("keep_succeeded", 100);
-  p.keep_failed = j.value("keep_failed", 100);
-  p.failure_webhook = j.value("failure_webhook", std::string{});
-  return p;
-}
-
-std::string config_json(const std::map<std::string, ConfigValue>& config) {
-  Json j = Json::object();
-  for (const auto& [key, v] : config) j[key] = {{"value", v.value}, {"secret", v.secret}};
-  return j.dump(-1, ' ', false, Json::error_handler_t::replace);
-}
-
-std::map<std::string, ConfigValue> config_from(const std::string& text) {
-  std::map<std::string, ConfigValue> out;
-  Json j = Json::parse(text, nullptr, false);
-  if (!j.is_object()) return out;
-  for (const auto& [key, v] : j.items()) {
-    if (v.is_object()) out[key] = ConfigValue{v.value("value", std::string{}), v.value("secret", false)};
-  }
-  return out;
-}
+Config config_from(const std::string& text) { return config_from_json(Json::parse(text, nullptr, false)); }
 
 Revision read_revision(const sqlite::Statement& s, int at) {
   Revision r;
@@ -186,12 +151,59 @@ Run to_run(const RunRecord& r) {
              .log_pruned = r.log_pruned};
 }
 
+namespace {
+
+std::string cluster_json(const ClusterBinding& c) {
+  Json j = Json::object();
+  if (!c.kubeconfig.empty()) j["kubeconfig"] = c.kubeconfig;
+  if (!c.context.empty()) j["context"] = c.context;
+  if (!c.namespace_.empty()) j["namespace"] = c.namespace_;
+  if (!c.registry.empty()) j["registry"] = c.registry;
+  return j.dump(-1, ' ', false, Json::error_handler_t::replace);
+}
+
+ClusterBinding cluster_from(const std::string& text) {
+  ClusterBinding c;
+  Json j = Json::parse(text, nullptr, false);
+  if (!j.is_object()) return c;
+  c.kubeconfig = j.value("kubeconfig", "");
+  c.context = j.value("context", "");
+  c.namespace_ = j.value("namespace", "");
+  c.registry = j.value("registry", "");
+  return c;
+}
+
+}  // namespace
+
 Result<std::vector<EnvironmentRecord>> Store::list_environments() {
   sqlite::Statement s(impl_->db.get(),
-                      "SELECT name, position, platform, allow_direct_deploy, network FROM environments ORDER BY position");
+                      "SELECT name, position, platform, allow_direct_deploy, network, cluster FROM environments ORDER BY position");
   return collect<EnvironmentRecord>(s, [](const sqlite::Statement& r) {
-    return EnvironmentRecord{r.text(0), static_cast<int>(r.integer(1)), r.text(2), r.integer(3) != 0, r.text(4)};
+    return EnvironmentRecord{r.text(0), static_cast<int>(r.integer(1)), r.text(2), r.integer(3) != 0, r.text(4), cluster_from(r.text(5))};
   });
+}
+
+Result<EnvironmentRecord> Store::update_environment(const EnvironmentRecord& env) {
+  auto* db = impl_->db.get();
+  sqlite::Transaction tx(db);
+  if (auto b = tx.begun(); !b) return std::unexpected(b.error());
+  auto existing = get_environment(env.name);
+  if (!existing) return existing;
+  if (existing->platform != env.platform) {
+    sqlite::Statement count(db, "SELECT group_concat(task, ', ') FROM deployments WHERE env = ? AND state != 'removed'");
+    count.bind(1, env.name);
+    if (auto row = count.step(); !row) return std::unexpected(row.error());
+    if (!count.is_null(0)) {
+      return fail(Errc::conflict, fmt::format("{} has deployments on the {} platform: {}", env.name, existing->platform, count.text(0)),
+                  fmt::format("undeploy them first (`task undeploy --env {}`)", env.name));
+    }
+  }
+  sqlite::Statement update(db, "UPDATE environments SET platform = ?, allow_direct_deploy = ?, network = ?, cluster = ? WHERE name = ?");
+  update.bind(1, env.platform).bind(2, std::int64_t{env.allow_direct_deploy}).bind(3, env.network)
+      .bind(4, cluster_json(env.cluster)).bind(5, env.name);
+  if (auto r = update.run(); !r) return std::unexpected(r.error());
+  if (auto r = tx.commit(); !r) return std::unexpected(r.error());
+  return get_environment(env.name);
 }
 
 Result<EnvironmentRecord> Store::get_environment(const std::string& name) {
@@ -439,9 +451,9 @@ Result<EnvironmentRecord> Store::add_environment(const EnvironmentRecord& env, c
   sqlite::Statement shift(db, "UPDATE environments SET position = position + 1 WHERE position >= ?");
   if (auto r = shift.bind(1, std::int64_t{position}).run(); !r) return std::unexpected(r.error());
   sqlite::Statement insert(db,
-                           "INSERT INTO environments (name, position, platform, allow_direct_deploy, network) VALUES (?, ?, ?, ?, ?)");
+                           "INSERT INTO environments (name, position, platform, allow_direct_deploy, network, cluster) VALUES (?, ?, ?, ?, ?, ?)");
   insert.bind(1, env.name).bind(2, std::int64_t{position}).bind(3, env.platform)
-      .bind(4, std::int64_t{env.allow_direct_deploy}).bind(5, env.network);
+      .bind(4, std::int64_t{env.allow_direct_deploy}).bind(5, env.network).bind(6, cluster_json(env.cluster));
   if (auto r = insert.run(); !r) return std::unexpected(r.error());
   if (auto r = tx.commit(); !r) return std::unexpected(r.error());
   return get_environment(env.name);

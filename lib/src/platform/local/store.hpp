@@ -156,6 +156,9 @@ class Store {
 
   // Environments beyond the default two: inserted after `after` in promotion order.
   Result<EnvironmentRecord> add_environment(const EnvironmentRecord& env, const std::string& after);
+  // Changes its platform and settings (not its name or place); a change of platform is
+  // refused while it has deployments.
+  Result<EnvironmentRecord> update_environment(const EnvironmentRecord& env);
   // Refused (Errc::conflict) while deployments exist there.
   Result<void> remove_environment(const std::string& name);
 

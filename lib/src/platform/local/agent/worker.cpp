@@ -10,6 +10,7 @@
 
 #include <fmt/format.h>
 
+#include "core/secret_mask.hpp"
 #include "platform/local/agent/notify.hpp"
 #include "task/local_platform.hpp"
 #include "task/schedule.hpp"
@@ -32,24 +33,8 @@ class RunLog {
   RunLog(const RunLog&) = delete;
   RunLog& operator=(const RunLog&) = delete;
 
-  // Secret values never reach the log: a line that holds one has it replaced by ****.
-  void mask(const std::map<std::string, ConfigValue>& config) {
-    for (const auto& [key, v] : config) {
-      if (v.secret && v.value.size() >= 4) secrets_.push_back(v.value);
-    }
-    // The longest first, so a secret that contains another is masked whole.
-    std::sort(secrets_.begin(), secrets_.end(), [](const auto& a, const auto& b) { return a.size() > b.size(); });
-  }
-
-  std::string masked(std::string_view raw) const {
-    std::string text(raw);
-    for (const auto& secret : secrets_) {
-      for (auto at = text.find(secret); at != std::string::npos; at = text.find(secret, at + 4)) {
-        text.replace(at, secret.size(), "****");
-      }
-    }
-    return text;
-  }
+  void mask(const Config& config) { mask_ = SecretMask(config); }
+  std::string masked(std::string_view raw) const { return mask_(raw); }
 
   void line(const std::string& timestamp, std::string_view stream, std::string_view raw) {
     if (fd_ < 0) return;
@@ -66,7 +51,7 @@ class RunLog {
 
  private:
   int fd_;
-  std::vector<std::string> secrets_;
+  SecretMask mask_;
 };
 
 // The engine's timestamp of the last output line already in the log: a re-attached run
