@@ -44,8 +44,12 @@ task::Result<void> run_status(Context& ctx) {
       }
       table.render(out, ctx.out);
     }
-    out += report->runner.running ? fmt::format("agent: running (pid {})\n", report->runner.pid)
-                                  : std::string("agent: not running; `task agent start` starts it\n");
+    if (!report->runner.description.empty()) {
+      out += fmt::format("runs by: {}\n", report->runner.description);
+    } else {
+      out += report->runner.running ? fmt::format("agent: running (pid {})\n", report->runner.pid)
+                                    : std::string("agent: not running; `task agent start` starts it\n");
+    }
   });
   return {};
 }

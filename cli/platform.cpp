@@ -77,7 +77,11 @@ Json deployment_json(const task::DeploymentStatus& s) {
   return j;
 }
 
-Json runner_json(const task::RunnerStatus& runner) { return {{"running", runner.running}, {"pid", runner.pid}}; }
+Json runner_json(const task::RunnerStatus& runner) {
+  Json j{{"running", runner.running}, {"pid", runner.pid}};
+  if (!runner.description.empty()) j["description"] = runner.description;
+  return j;
+}
 
 task::Result<void> print_revision(Context& ctx, const task::RevisionResult& r, std::string_view verb) {
   if (!r.runner.note.empty()) ctx.out.note(r.runner.note);
@@ -100,8 +104,12 @@ task::Result<void> print_revision(Context& ctx, const task::RevisionResult& r, s
                  for (std::size_t i = 0; i < r.next_runs.size(); ++i) {
                    out += fmt::format("  {}  {}\n", i == 0 ? "next runs" : "         ", r.next_runs[i]);
                  }
-                 out += r.runner.running ? fmt::format("  agent     running (pid {})\n", r.runner.pid)
-                                         : "  agent     not running: start it with `task agent start`\n";
+                 if (!r.runner.description.empty()) {
+                   out += fmt::format("  runs by   {}\n", r.runner.description);
+                 } else {
+                   out += r.runner.running ? fmt::format("  agent     running (pid {})\n", r.runner.pid)
+                                           : "  agent     not running: start it with `task agent start`\n";
+                 }
                });
   return {};
 }

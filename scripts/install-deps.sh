@@ -30,6 +30,11 @@ test_pkgs=(
   sqlite3                    # tests and benchmarks read and alter stores directly
   docker-registry            # a real registry for `task build --push`
   chromium                   # renders the HTML report of `task stats` in tests
+  # Kubernetes 1.20 servers built from Debian's `kubernetes` source package, for two
+  # real test clusters (scripts/kube-servers.sh, scripts/with-clusters.sh)
+  golang-go make rsync gcc libc6-dev dpkg-dev xz-utils
+  openssl                    # the test clusters' CAs, certificates and keys
+  procps                     # pgrep/ps: the test clusters' processes
 )
 
 want=("${build_pkgs[@]}" "${run_pkgs[@]}")

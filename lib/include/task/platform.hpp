@@ -61,6 +61,8 @@ struct RunnerStatus {
   bool running = false;
   long pid = 0;        // the local agent's process; 0 elsewhere
   std::string note;    // what was done to it: "started the agent (pid 12)"
+  // What it is, where it is not the local agent: "the CronJob controller of https://…".
+  std::string description;
 };
 
 class Platform {

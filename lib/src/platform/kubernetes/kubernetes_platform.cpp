@@ -664,8 +664,9 @@ Result<RecentHealth> KubernetesPlatform::health(const DeploymentKey& key, Timest
 
 RunnerStatus KubernetesPlatform::runner() {
   auto f = impl_->features();
-  if (!f) return RunnerStatus{false, 0, fmt::format("warning: {}", f.error().message)};
-  return RunnerStatus{true, 0, {}};
+  if (!f) return RunnerStatus{false, 0, fmt::format("warning: {}", f.error().message), "the cluster, unreachable"};
+  return RunnerStatus{true, 0, {},
+                      fmt::format("the CronJob controller of {} ({}), namespace {}", impl_->api_->access().server, f->version, impl_->ns)};
 }
 
 RunnerStatus KubernetesPlatform::notify_changed() { return runner(); }
@@ -677,6 +678,7 @@ Result<std::string> KubernetesPlatform::prepare(bool create_namespace) {
   if (!a) return std::unexpected(a.error());
   const auto& access = (*a)->access();
   auto found = (*a)->find("/api/v1/namespaces/" + impl_->ns);
+  if (!found && found.error().code == Errc::not_found) found = std::optional<Json>{};  // the namespace itself is what is missing
   bool made = false;
   if (!found && found.error().code == Errc::auth) {
     // Credentials limited to one namespace may not read namespaces: what they may do

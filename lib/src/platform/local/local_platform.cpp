@@ -197,20 +197,20 @@ Result<RecentHealth> LocalPlatform::health(const DeploymentKey& key, Timestamp s
 
 RunnerStatus LocalPlatform::runner() {
   auto status = agent_status(options_.state_dir);
-  return RunnerStatus{status.running, status.pid, {}};
+  return RunnerStatus{status.running, status.pid, {}, {}};
 }
 
 RunnerStatus LocalPlatform::notify_changed() {
   auto status = agent_status(options_.state_dir);
   if (status.running) {
     wake_agent(options_.state_dir);
-    return RunnerStatus{true, status.pid, {}};
+    return RunnerStatus{true, status.pid, {}, {}};
   }
-  if (options_.executable.empty()) return RunnerStatus{false, 0, {}};
+  if (options_.executable.empty()) return RunnerStatus{false, 0, {}, {}};
   auto started = start_agent(options_.state_dir, options_.executable);
-  if (!started) return RunnerStatus{false, 0, fmt::format("warning: {}", started.error().message)};
+  if (!started) return RunnerStatus{false, 0, fmt::format("warning: {}", started.error().message), {}};
   return RunnerStatus{started->running, started->pid,
-                      fmt::format("started the agent (pid {}); `task agent status` shows it", started->pid)};
+                      fmt::format("started the agent (pid {}); `task agent status` shows it", started->pid), {}};
 }
 
 std::vector<Check> LocalPlatform::checks() {

@@ -1,0 +1,230 @@
+#!/usr/bin/env bash
+# The kubernetes platform against two real clusters (development and production) and a
+# registry, as scripts/with-clusters.sh starts them: deploy, scheduled and manual runs,
+# logs followed live, configuration and secrets, suspend and resume, promotion of the very
+# digest, rollback, history from another machine's TASK_HOME, outcomes of failing,
+# timed-out and unpullable runs, refused schedules, refused rights, an unreachable server.
+set -u
+task_bin=$(realpath "$1")
+. "$(dirname "$0")/lib.sh"
+if [[ -z ${TASK_K8S_KUBECONFIG:-} ]]; then
+  echo "SKIP: no clusters (run under scripts/with-clusters.sh)"
+  exit 0
+fi
+work=$(mktemp -d)
+follower=""
+cleanup() {
+  [[ -n $follower ]] && kill "$follower" 2>/dev/null
+  "$TASK_K8S_DEV_APISERVER_START" >/dev/null 2>&1
+  rm -rf "$work"
+}
+trap cleanup EXIT
+export TASK_HOME="$work/state" HOME="$work/home" KUBECONFIG="$TASK_K8S_KUBECONFIG"
+mkdir -p "$HOME"
+cd "$work"
+run() { out=$("$task_bin" "$@" 2>"$work/err"); rc=$?; err=$(cat "$work/err"); }
+t() { "$task_bin" "$@"; }
+kc() { "$TASK_K8S_KUBECTL" --kubeconfig "$TASK_K8S_KUBECONFIG" "$@"; }
+registry="$TASK_K8S_REGISTRY/acme"
+secret=s3cr3t-Value-0042
+digest_of() { sed -n 's/.*@\(sha256:[0-9a-f]*\).*/\1/p' <<<"$1"; }
+# The imageID of the newest Pod of a Job, by context.
+pod_image() { kc --context "$1" get pods -l "job-name=$2" -o jsonpath='{.items[0].status.containerStatuses[0].imageID}'; }
+
+# Environments on the two clusters.
+run env set development --platform kubernetes --context development --registry "$registry"
+expect_eq "env set development rc" "$rc" 0
+expect_contains "says what it reached" "$out" "CronJobs batch/v1beta1"
+run env set production --platform kubernetes --context production --registry "$registry" -o json
+expect_eq "env set production rc" "$rc" 0
+expect_eq "the binding keeps the context" "$(jq -r .context <<<"$out")" production
+run env add nowhere --platform kubernetes --context development --namespace no-such-ns --registry "$registry"
+expect_eq "a namespace that does not exist" "$rc" 4
+expect_contains "says how to make it" "$err" "--create-namespace"
+run env add staging --platform kubernetes --context development --namespace staging --create-namespace --registry "$registry"
+expect_eq "env add --create-namespace rc" "$rc" 0
+expect_eq "the namespace was made" "$(kc --context development get namespace staging -o jsonpath='{.metadata.name}')" staging
+run env remove staging
+expect_eq "env remove rc" "$rc" 0
+run env add missing --platform kubernetes --context nope
+expect_eq "a context the kubeconfig lacks" "$rc" 4
+expect_contains "lists the contexts" "$err" "there are: development, production"
+tokens=$(sed -n 's/^ *token: *//p' "$TASK_K8S_KUBECONFIG")
+
+t -q init kube-app --template shell >/dev/null
+cd kube-app
+cat > run.sh <<'SH'
+#!/bin/sh
+echo "version=1 greeting=${GREETING:-none} token=${API_TOKEN:-none}"
+sleep 1
+SH
+git add -A && git -c user.name=t -c user.email=t@t commit -qm v1
+
+# Schedules a CronJob cannot honour exactly are refused, with the reason.
+run deploy --interval "@every 10s"
+expect_eq "@every 10s is refused" "$rc" 3
+expect_contains "because a CronJob fires once a minute at most" "$err" "at most once a minute"
+run deploy --interval "*/10 * * * * *"
+expect_eq "a 6-field expression with seconds is refused" "$rc" 3
+expect_contains "naming seconds" "$err" "names seconds"
+run deploy --interval "0 0 L * *"
+expect_eq "L is refused" "$rc" 3
+expect_contains "by name" "$err" "L"
+run deploy --interval "0 9 * * 1-5" --timezone Europe/Berlin
+expect_eq "a time zone on a server without timeZone is refused" "$rc" 3
+expect_contains "saying so" "$err" "timeZone"
+expect_eq "nothing was applied" "$(kc --context development get cronjobs -o name | wc -l)" 0
+
+# Configuration and a secret, then the deploy.
+t -q config set GREETING=hello-dev >/dev/null
+t -q config set "API_TOKEN=$secret" --secret >/dev/null
+run deploy --interval "* * * * *" -o json
+expect_eq "deploy rc" "$rc" 0
+dev_image=$(jq -r .deployment.image <<<"$out")
+dev_digest=$(digest_of "$dev_image")
+expect_contains "deployed by digest from the registry" "$dev_image" "$registry/kube-app@sha256:"
+cronjob=$(kc --context development get cronjob kube-app -o json)
+expect_eq "a v1beta1 CronJob" "$(jq -r .apiVersion <<<"$cronjob")" batch/v1beta1
+expect_eq "its schedule" "$(jq -r .spec.schedule <<<"$cronjob")" "* * * * *"
+expect_eq "its image, by digest" "$(jq -r '.spec.jobTemplate.spec.template.spec.containers[0].image' <<<"$cronjob")" "$dev_image"
+expect_eq "labelled with the revision" "$(jq -r '.metadata.labels["task.revision"]' <<<"$cronjob")" 1
+expect_eq "the policy: forbid" "$(jq -r .spec.concurrencyPolicy <<<"$cronjob")" Forbid
+expect_eq "the timeout" "$(jq -r .spec.jobTemplate.spec.activeDeadlineSeconds <<<"$cronjob")" 60
+expect_eq "no secret in the CronJob" "$(grep -c -- "$secret" <<<"$cronjob")" 0
+
+# The next minute's run, followed live.
+"$task_bin" logs -f >"$work/follow.log" 2>&1 &
+follower=$!
+wait_for 150 'grep -q "greeting=hello-dev" "$work/follow.log"'
+follow=$(cat "$work/follow.log")
+expect_contains "logs -f shows the scheduled run's output" "$follow" "version=1 greeting=hello-dev token=****"
+expect_not_contains "the secret is masked while following" "$follow" "$secret"
+kill "$follower" 2>/dev/null
+wait "$follower" 2>/dev/null
+follower=""
+wait_for 60 '[[ $(t runs -o json | jq "[.runs[] | select(.outcome == \"succeeded\" and .trigger == \"schedule\")] | length") -ge 1 ]]'
+run runs -o json
+first=$(jq '[.runs[] | select(.trigger == "schedule")] | last' <<<"$out")
+expect_eq "task runs: the scheduled run succeeded" "$(jq -r .outcome <<<"$first")" succeeded
+expect_eq "at a whole minute" "$(( $(jq .scheduled_ms <<<"$first") % 60000 ))" 0
+expect_eq "with its lateness" "$(jq '.lateness_ms >= 0 and .lateness_ms < 30000' <<<"$first")" true
+run status -o json
+expect_eq "task status names revision 1" "$(jq '.deployments[] | select(.env == "development") | .revision' <<<"$out")" 1
+expect_eq "and its last run" "$(jq -r '.deployments[] | select(.env == "development") | .last_run.outcome' <<<"$out")" succeeded
+run stats -o json
+expect_eq "task stats counts it" "$(jq '[.deployments[] | select(.env == "development") | .succeeded] | .[0] >= 1' <<<"$out")" true
+
+# A run now.
+run run --wait -o json
+expect_eq "task run --wait rc" "$rc" 0
+expect_eq "it succeeded" "$(jq -r .run.outcome <<<"$out")" succeeded
+expect_eq "marked manual" "$(jq -r .run.trigger <<<"$out")" manual
+manual=$(jq -r .run.id <<<"$out")
+expect_eq "its Pod ran the deployed digest" "$(digest_of "$(pod_image development "$manual")")" "$dev_digest"
+run logs --run "$manual"
+expect_contains "its log through the API server" "$out" "greeting=hello-dev token=****"
+expect_eq "the Pod got the secret as a variable" \
+  "$(kc --context development get pods -l "job-name=$manual" -o json | jq -r '.items[0].spec.containers[0].env[] | select(.name == "API_TOKEN") | .valueFrom.secretKeyRef.name')" \
+  kube-app-r1
+
+# Suspend and resume.
+run suspend
+expect_eq "suspend rc" "$rc" 0
+expect_eq "spec.suspend" "$(kc --context development get cronjob kube-app -o jsonpath='{.spec.suspend}')" true
+run suspend
+expect_eq "suspending twice" "$rc" 5
+run resume
+expect_eq "resume rc" "$rc" 0
+expect_eq "spec.suspend again false" "$(kc --context development get cronjob kube-app -o jsonpath='{.spec.suspend}')" false
+
+# Promotion to production: the very digest, production's own schedule.
+run promote --interval "*/2 * * * *" --force -o json
+expect_eq "promote rc" "$rc" 0
+expect_eq "the same image" "$(jq -r .deployment.image <<<"$out")" "$dev_image"
+expect_eq "production's CronJob has its own schedule" \
+  "$(kc --context production get cronjob kube-app -o jsonpath='{.spec.schedule}')" "*/2 * * * *"
+run run --env production --wait -o json
+expect_eq "a run in production" "$(jq -r .run.outcome <<<"$out")" succeeded
+prod_run=$(jq -r .run.id <<<"$out")
+expect_eq "production's Pod ran the very digest" "$(digest_of "$(pod_image production "$prod_run")")" "$dev_digest"
+run logs --env production --run "$prod_run"
+expect_contains "production has no configuration of development's" "$out" "greeting=Hello"
+
+# A second revision, then back.
+sed -i 's/version=1/version=2/' run.sh
+git -c user.name=t -c user.email=t@t commit -qam v2
+run deploy --interval "* * * * *" -o json
+expect_eq "deploy v2 rc" "$rc" 0
+v2_image=$(jq -r .deployment.image <<<"$out")
+expect_eq "revision 2" "$(jq .deployment.revision <<<"$out")" 2
+run rollback -o json
+expect_eq "rollback rc" "$rc" 0
+expect_eq "revision 3" "$(jq .deployment.revision <<<"$out")" 3
+expect_eq "runs revision 1's image again" \
+  "$(kc --context development get cronjob kube-app -o jsonpath='{.spec.jobTemplate.spec.template.spec.containers[0].image}')" "$dev_image"
+[[ $v2_image != "$dev_image" ]] && expect_eq "v2 was another image" yes yes
+
+# The same history from an empty TASK_HOME with the same kubeconfig.
+history=$(t history -o json | jq -c '[.revisions[] | {revision, image}]')
+TASK_HOME="$work/other" "$task_bin" -q env set development --platform kubernetes --context development --registry "$registry" >/dev/null
+other=$(TASK_HOME="$work/other" "$task_bin" history -o json | jq -c '[.revisions[] | {revision, image}]')
+expect_eq "task history from another TASK_HOME" "$other" "$history"
+expect_eq "three revisions" "$(jq length <<<"$history")" 3
+
+# Outcomes: a failing task, a timed-out task, an image that cannot be pulled.
+cd "$work"
+t -q init kube-fail --template shell >/dev/null
+cd kube-fail
+printf '#!/bin/sh\necho failing\nexit 3\n' >run.sh
+sed -i 's/timeout: 1m/timeout: 4s/' task.yaml
+git add -A && git -c user.name=t -c user.email=t@t commit -qm fail
+t -q deploy --interval "0 0 1 1 *" >/dev/null
+run run --wait -o json
+expect_eq "a failing task failed" "$(jq -r .run.outcome <<<"$out")" failed
+expect_eq "with its exit code" "$(jq -r .run.exit_code <<<"$out")" 3
+printf '#!/bin/sh\necho sleeping\nsleep 60\n' >run.sh
+git -c user.name=t -c user.email=t@t commit -qam slow
+t -q deploy --interval "0 0 1 1 *" >/dev/null
+run run --wait -o json
+expect_eq "a task past its timeout timed out" "$(jq -r .run.outcome <<<"$out")" timed-out
+run deploy --interval "0 0 1 1 *" --image "$registry/kube-fail@sha256:$(printf '0%.0s' {1..64})"
+expect_eq "deploy of a digest that is not there rc" "$rc" 0
+run run --wait -o json
+expect_eq "an image that cannot be pulled is the platform's fault" "$(jq -r .run.outcome <<<"$out")" error
+expect_contains "saying why" "$(jq -r .run.error <<<"$out")" "could not start"
+
+# A token whose role may not write (a task of its own: the namespace is development's).
+cd "$work"
+t -q init kube-ro --template shell >/dev/null
+cd kube-ro
+run env add limited --platform kubernetes --context development-limited --registry "$registry" --allow-direct-deploy
+expect_eq "env add with a read-only token" "$rc" 0
+run deploy --interval "* * * * *" --env limited
+expect_eq "a refused write is exit 9" "$rc" 9
+expect_contains "naming the verb and resource" "$err" "may not patch"
+run doctor -o json
+expect_contains "task doctor lists the rights refused" "$out" "refused in namespace default"
+
+cd "$work/kube-app"
+
+# The API server stopped.
+"$TASK_K8S_DEV_APISERVER_STOP"
+run runs --env development
+expect_eq "an unreachable API server is exit 8" "$rc" 8
+expect_contains "naming the server" "$err" "cannot reach the API server https://127.0.0.1:"
+"$TASK_K8S_DEV_APISERVER_START"
+
+# Undeploy: the CronJob goes, the history stays.
+run undeploy
+expect_eq "undeploy rc" "$rc" 0
+expect_eq "the CronJob is gone" "$(kc --context development get cronjobs -o name | grep -c kube-app)" 0
+run history -o json
+expect_eq "the history stays" "$(jq '.revisions | length' <<<"$out")" 3
+
+all="$(t status -o json 2>&1) $(t history -o json 2>&1) $(t logs --events -o json 2>&1) $(t runs -o json 2>&1) $(t env list -o json 2>&1)"
+expect_not_contains "the secret is in no output" "$all" "$secret"
+for token in $tokens; do
+  expect_eq "no credential is kept in TASK_HOME" "$(grep -rl -- "$token" "$TASK_HOME" "$work/other" 2>/dev/null | wc -l)" 0
+  expect_not_contains "no credential in any output" "$all$err" "$token"
+done
+finish
