@@ -78,7 +78,8 @@ Json stats_json(const task::StatsReport& report) {
   return {{"since", rfc3339(report.since)},
           {"until", rfc3339(report.until)},
           {"by", task::to_string(report.by)},
-          {"deployments", std::move(list)}};
+          {"deployments", std::move(list)},
+          {"notes", report.notes}};
 }
 
 }  // namespace cli

@@ -30,6 +30,7 @@ void render_stats_text(Context& ctx, const task::StatsReport& report, std::strin
   const auto width = terminal_width(ctx.env);
   out += ctx.out.paint(Style::muted, fmt::format("{} to {}, by {} (UTC)\n", rfc3339(report.since), rfc3339(report.until),
                                                  task::to_string(report.by)));
+  for (const auto& note : report.notes) out += ctx.out.paint(Style::muted, note + "\n");
   if (report.deployments.empty()) {
     out += "no deployments to show: `task deploy --interval SCHEDULE` in a task project makes one\n";
     return;

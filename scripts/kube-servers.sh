@@ -6,7 +6,9 @@
 #
 #   kube-apiserver kube-controller-manager kube-scheduler kubelet kubectl
 #                  from Debian bookworm's `kubernetes` source package (1.20.5+really1.20.2,
-#                  with vendor/), built with Debian's golang-go, GOPATH mode, no network
+#                  with vendor/), built with Debian's golang-go, GOPATH mode, no network;
+#                  its vendored reflect2 v1.0.1 is replaced by Debian's v1.0.2 (the servers
+#                  crash on Go >= 1.18 otherwise, see below)
 #   etcd           from Debian's etcd-server package (unpacked with dpkg -x, so no
 #                  service is installed or started)
 #   pause          the pod sandbox process, static, from the same tree's
@@ -22,12 +24,14 @@
 # The result is cached in ${XDG_CACHE_HOME:-~/.cache}/task/kubernetes/<source version>-go<go
 # version>/ (about 400 MB), so a later run prints it at once; --force builds again. The
 # build tree (about 3 GB, with its own Go build cache) goes to a temp dir under
-# ${TMPDIR:-/tmp} that is removed afterwards. A cold build takes about 9 minutes on two
-# busy cores (550 CPU-seconds, 1.4 GB of memory at its peak). Concurrent runs wait for
-# each other (a lock in the cache directory). Progress notes go to stderr.
+# ${TMPDIR:-/tmp} that is removed afterwards. A cold build takes 4 to 9 minutes on two
+# cores, depending on what else runs (about 550 CPU-seconds, 1.4 GB of memory at its
+# peak). Concurrent runs wait for each other (a lock in the cache directory). Progress
+# notes go to stderr; make's output goes to a log whose tail is shown if it fails.
 #
 # Needs root for apt (see the Kubernetes line of scripts/install-deps.sh --test for the
-# packages: golang-go make rsync gcc libc6-dev dpkg-dev xz-utils).
+# packages: golang-go make rsync gcc libc6-dev dpkg-dev xz-utils). The .debs of etcd-server
+# and golang-github-modern-go-reflect2-dev are downloaded and unpacked, not installed.
 set -euo pipefail
 
 die() { printf 'kube-servers: %s\n' "$*" >&2; exit 1; }

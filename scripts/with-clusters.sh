@@ -40,13 +40,18 @@
 #                           from both clusters
 #   TASK_K8S_KUBECTL        kubectl 1.20, built from the same tree
 #   TASK_K8S_DEV_APISERVER_STOP, TASK_K8S_DEV_APISERVER_START
-#                           executables that stop the development kube-apiserver, and
-#                           start it again (returning once it serves)
+#                           executables that stop the development kube-apiserver (it
+#                           refuses connections at once; SIGKILL after 3 s, as it would
+#                           otherwise drain watches for 60 s), and start it again with the
+#                           same flags and state, returning once /readyz answers (within
+#                           TASK_K8S_TIMEOUT seconds, default 120)
 #
 # Environment knobs: TASK_K8S_TIMEOUT (seconds for the whole start-up, default 300),
 # TASK_K8S_SERVERS (the binaries' directory), TASK_K8S_KEEP=1 (keep the state directory).
-# Start-up takes about 20 s on two cores once the servers are built (timings on stderr);
-# the clusters take about 1.5 GiB of memory.
+# Start-up takes 14-25 s on two cores once the servers are built (timings on stderr);
+# the clusters take about 1.5 GiB of memory. On a failed start the log of the component
+# that failed is shown. The only trace left on the machine is the empty directory
+# /var/lib/kubelet (the mount point of the clusters' own).
 set -euo pipefail
 
 script_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -235,28 +240,34 @@ trap 'on_signal HUP 1' HUP
 # connection takes one before its server binds it).
 # ---------------------------------------------------------------------------------
 listening_ports() {
-  awk 'NR > 1 && $4 == "0A" { split($2, a, ":"); print strtonum("0x" a[2]) }' \
-    /proc/net/tcp /proc/net/tcp6 2>/dev/null
+  local _ local_addr _ st _
+  cat /proc/net/tcp /proc/net/tcp6 2>/dev/null |
+    while read -r _ local_addr _ st _; do
+      [[ $st == 0A ]] && printf '%d\n' "0x${local_addr##*:}"
+    done
+  return 0
 }
 declare -A taken=()
 while read -r p; do taken[$p]=1; done < <(listening_ports)
+# Sets port[$1] (not in a subshell: `taken` must remember every pick).
 pick_port() {
   local p i
   for ((i = 0; i < 1000; i++)); do
     p=$((20000 + RANDOM % 12000))
     [[ -z ${taken[$p]:-} ]] || continue
     taken[$p]=1
-    printf '%s\n' "$p"
+    port[$1]=$p
     return 0
   done
   die "no free port found"
 }
 for c in "${clusters[@]}"; do
   for what in etcd-client etcd-peer apiserver controller-manager scheduler kubelet kubelet-healthz; do
-    port[$c/$what]=$(pick_port)
+    pick_port "$c/$what"
   done
 done
-registry_port=$(pick_port)
+pick_port registry
+registry_port=${port[registry]}
 
 # ---------------------------------------------------------------------------------
 # Files: PKI, tokens, kubeconfigs, engine configuration (both clusters in parallel).
@@ -370,8 +381,9 @@ prepare_cluster() {
 
   # The cluster's engine: no networking of its own; without CAP_SYS_RESOURCE, a runc
   # that never asks for a negative oom_score_adj (dockershim asks -998 for sandboxes).
-  local runtime_json=""
+  local runtime_json="" runc_bin
   if ! has_cap_sys_resource; then
+    runc_bin=$(command -v runc) || die "runc not found (apt-get install runc)"
     cat >"$dir/bin/runc" <<EOF
 #!/bin/sh
 # runc, with a negative oomScoreAdj in the bundle's config.json raised to 0: this
@@ -386,7 +398,7 @@ done
 if [ -n "\$bundle" ] && [ -f "\$bundle/config.json" ]; then
   sed -i -E 's/"oomScoreAdj":[[:space:]]*-[0-9]+/"oomScoreAdj":0/' "\$bundle/config.json"
 fi
-exec $(command -v runc) "\$@"
+exec $runc_bin "\$@"
 EOF
     chmod +x "$dir/bin/runc"
     runtime_json=$(printf ',\n  "runtimes": {"task-runc": {"path": "%s"}},\n  "default-runtime": "task-runc"' "$dir/bin/runc")
@@ -428,6 +440,7 @@ EOF
     --cluster-signing-cert-file "$pki/client-ca.crt" --cluster-signing-key-file "$pki/client-ca.key" \
     --leader-elect=false --port 0 --bind-address 127.0.0.1 \
     --secure-port "${port[$c/controller-manager]}" \
+    --flex-volume-plugin-dir "$dir/volume-plugins" \
     --feature-gates CronJobControllerV2=true
 
   write_run_script "$c" kube-scheduler "$servers/kube-scheduler" \
@@ -466,7 +479,7 @@ start_component() {
   "$dir/run/$2" </dev/null >/dev/null 2>&1 &
   printf '%s\n' "$!" >"$dir/pids/$2"
   # Stopped by PID (the pidfile) like a restarted one; no job notices from this shell.
-  disown "$!"
+  disown "$!" 2>/dev/null || true
 }
 
 # The log's tail and an error, for a component that failed to start.
@@ -475,18 +488,15 @@ fail_component() {
   local first
   if [[ -f $log ]]; then
     # A Go panic or a fatal klog line says more than the goroutine dump after it.
-    first=$(grep -n -m 1 -E '^(panic: |fatal error: |F[0-9]{4} )' "$log" | cut -d: -f1)
+    first=$(grep -n -m 1 -E '^(panic: |fatal error: |F[0-9]{4} )' "$log" | cut -d: -f1 || true)
     if [[ -n $first ]]; then
-      printf '%s
-' "--- $log, from line $first:" >&2
+      printf '%s\n' "--- $log, from line $first:" >&2
       sed -n "${first},$((first + 24))p" "$log" >&2
     else
-      printf '%s
-' "--- the last lines of $log:" >&2
-      tail -n 40 "$log" >&2 || true
+      printf '%s\n' "--- the last lines of $log:" >&2
+      grep -v '^Flag --' "$log" | tail -n 40 >&2 || true
     fi
-    printf '%s
-' "---" >&2
+    printf '%s\n' "---" >&2
   fi
   die "$c: $name $why"
 }
@@ -690,7 +700,8 @@ EOF
 set -euo pipefail
 pidfile=$(printf %q "$dir/pids/kube-apiserver")
 pid=\$(cat "\$pidfile")
-if [[ -r /proc/\$pid/stat && \$(sed 's/.*) //' /proc/\$pid/stat | cut -d' ' -f1) != Z ]]; then
+gone() { [[ ! -r /proc/\$pid/stat ]] || [[ \$(sed 's/.*) //' /proc/\$pid/stat 2>/dev/null | cut -d' ' -f1) == Z ]]; }
+if ! gone; then
   echo "dev-apiserver-start: kube-apiserver (\$pid) is running already" >&2
 else
   $(printf %q "$dir/run/kube-apiserver") </dev/null >/dev/null 2>&1 &
@@ -701,7 +712,7 @@ deadline=\$((SECONDS + \${TASK_K8S_TIMEOUT:-120}))
 until [[ \$(curl -fsS --max-time 2 --cacert $(printf %q "$dir/pki/ca.crt") \\
           -H "Authorization: Bearer $(cat "$dir/pki/admin.token")" \\
           https://127.0.0.1:${port[$c/apiserver]}/readyz 2>/dev/null) == ok ]]; do
-  if [[ ! -r /proc/\$pid/stat ]]; then
+  if gone; then
     tail -n 30 $(printf %q "$dir/logs/kube-apiserver.log") >&2 || true
     echo "dev-apiserver-start: kube-apiserver exited" >&2
     exit 1
@@ -762,17 +773,21 @@ for c in "${clusters[@]}"; do
   start_component "$c" kubelet
 done
 for_each_cluster apply_rbac
-if ! registry_ready; then
-  until registry_ready; do
-    alive "$registry_pid" || { tail -n 30 "$state/registry/logs/registry.log" >&2; die "the registry exited"; }
-    (($(date +%s) < deadline)) || { tail -n 30 "$state/registry/logs/registry.log" >&2; die "the registry did not answer"; }
-    sleep 0.2
-  done
-fi
+until registry_ready; do
+  alive "$registry_pid" || { tail -n 30 "$state/registry/logs/registry.log" >&2; die "the registry exited"; }
+  (($(date +%s) < deadline)) || { tail -n 30 "$state/registry/logs/registry.log" >&2; die "the registry did not answer"; }
+  sleep 0.2
+done
 for c in "${clusters[@]}"; do wait_until "$c" kubelet "a Ready node" node_ready "$c"; done
 note "nodes Ready: $(since "$t")s"
 for c in "${clusters[@]}"; do
   wait_until "$c" kube-controller-manager "the default ServiceAccount's token" default_sa_ready "$c"
+done
+# Nothing died on the way (the scheduler, say, is not waited for above).
+for c in "${clusters[@]}"; do
+  for comp in dockerd "${components[@]}"; do
+    alive "$(pid_of "$c" "$comp")" || fail_component "$c" "$comp" "exited during start-up"
+  done
 done
 write_test_kubeconfig
 write_apiserver_scripts

@@ -103,7 +103,14 @@ while ((SECONDS < deadline)); do
 done
 checks=$((checks + 1))
 if [[ -n $job ]]; then
-  printf 'timing: the CronJob'"'"'s first Job completed %ss after it was created\n' "$(since "$t0")"
+  printf 'timing: the CronJob'"'"'s first Job completed %ss after the CronJob was created' "$(since "$t0")"
+  # The controller names a Job after its scheduled time, in minutes since the epoch.
+  scheduled=${job##*-}
+  completed=$(date -d "$(dev get job "$job" -o jsonpath='{.status.completionTime}')" +%s 2>/dev/null)
+  if [[ $scheduled =~ ^[0-9]+$ && -n $completed ]]; then
+    printf ', %ss after its scheduled minute' "$((completed - scheduled * 60))"
+  fi
+  printf '\n'
   pod=$(dev get pods -l "job-name=$job" -o jsonpath='{.items[0].metadata.name}')
   expect_contains "the CronJob's pod log" "$(dev logs "$pod")" hello-from-dev
   expect_eq "the pod ran the image by digest" \

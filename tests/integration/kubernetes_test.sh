@@ -13,19 +13,29 @@ if [[ -z ${TASK_K8S_KUBECONFIG:-} ]]; then
 fi
 work=$(mktemp -d)
 follower=""
+registry2_pid=""
 cleanup() {
   [[ -n $follower ]] && kill "$follower" 2>/dev/null
+  [[ -n $registry2_pid ]] && kill "$registry2_pid" 2>/dev/null
   "$TASK_K8S_DEV_APISERVER_START" >/dev/null 2>&1
   rm -rf "$work"
 }
 trap cleanup EXIT
 export TASK_HOME="$work/state" HOME="$work/home" KUBECONFIG="$TASK_K8S_KUBECONFIG"
 mkdir -p "$HOME"
-cd "$work"
+cd "$work" || exit 1
 run() { out=$("$task_bin" "$@" 2>"$work/err"); rc=$?; err=$(cat "$work/err"); }
 t() { "$task_bin" "$@"; }
 kc() { "$TASK_K8S_KUBECTL" --kubeconfig "$TASK_K8S_KUBECONFIG" "$@"; }
 registry="$TASK_K8S_REGISTRY/acme"
+# Production pulls from a registry of its own: a promotion copies the image there.
+port2=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+mkdir -p "$work/registry2"
+printf 'version: 0.1\nstorage: {filesystem: {rootdirectory: %s}}\nhttp: {addr: 127.0.0.1:%s}\n' "$work/registry2" "$port2" >"$work/registry2.yml"
+docker-registry serve "$work/registry2.yml" >"$work/registry2.log" 2>&1 &
+registry2_pid=$!
+wait_for 20 'curl -sf "http://127.0.0.1:$port2/v2/" >/dev/null'
+registry2="127.0.0.1:$port2/acme"
 secret=s3cr3t-Value-0042
 digest_of() { sed -n 's/.*@\(sha256:[0-9a-f]*\).*/\1/p' <<<"$1"; }
 # The imageID of the newest Pod of a Job, by context.
@@ -35,7 +45,7 @@ pod_image() { kc --context "$1" get pods -l "job-name=$2" -o jsonpath='{.items[0
 run env set development --platform kubernetes --context development --registry "$registry"
 expect_eq "env set development rc" "$rc" 0
 expect_contains "says what it reached" "$out" "CronJobs batch/v1beta1"
-run env set production --platform kubernetes --context production --registry "$registry" -o json
+run env set production --platform kubernetes --context production --registry "$registry2" -o json
 expect_eq "env set production rc" "$rc" 0
 expect_eq "the binding keeps the context" "$(jq -r .context <<<"$out")" production
 run env add nowhere --platform kubernetes --context development --namespace no-such-ns --registry "$registry"
@@ -52,7 +62,7 @@ expect_contains "lists the contexts" "$err" "there are: development, production"
 tokens=$(sed -n 's/^ *token: *//p' "$TASK_K8S_KUBECONFIG")
 
 t -q init kube-app --template shell >/dev/null
-cd kube-app
+cd kube-app || exit 1
 cat > run.sh <<'SH'
 #!/bin/sh
 echo "version=1 greeting=${GREETING:-none} token=${API_TOKEN:-none}"
@@ -113,6 +123,7 @@ expect_eq "task status names revision 1" "$(jq '.deployments[] | select(.env == 
 expect_eq "and its last run" "$(jq -r '.deployments[] | select(.env == "development") | .last_run.outcome' <<<"$out")" succeeded
 run stats -o json
 expect_eq "task stats counts it" "$(jq '[.deployments[] | select(.env == "development") | .succeeded] | .[0] >= 1' <<<"$out")" true
+expect_contains "and says what the cluster keeps" "$(jq -r '.notes[]' <<<"$out")" "the cluster keeps only the newest Jobs"
 
 # A run now.
 run run --wait -o json
@@ -137,10 +148,13 @@ run resume
 expect_eq "resume rc" "$rc" 0
 expect_eq "spec.suspend again false" "$(kc --context development get cronjob kube-app -o jsonpath='{.spec.suspend}')" false
 
-# Promotion to production: the very digest, production's own schedule.
+# Promotion to production: the very digest, production's own schedule, copied to its
+# registry (through this machine's engine, which no longer has the image: pulled first).
+docker rmi -f "$(docker image inspect -f '{{.Id}}' "$dev_image")" >/dev/null
 run promote --interval "*/2 * * * *" --force -o json
 expect_eq "promote rc" "$rc" 0
-expect_eq "the same image" "$(jq -r .deployment.image <<<"$out")" "$dev_image"
+prod_image=$(jq -r .deployment.image <<<"$out")
+expect_eq "the same digest, in production's registry" "$prod_image" "$registry2/kube-app@$dev_digest"
 expect_eq "production's CronJob has its own schedule" \
   "$(kc --context production get cronjob kube-app -o jsonpath='{.spec.schedule}')" "*/2 * * * *"
 run run --env production --wait -o json
@@ -172,9 +186,9 @@ expect_eq "task history from another TASK_HOME" "$other" "$history"
 expect_eq "three revisions" "$(jq length <<<"$history")" 3
 
 # Outcomes: a failing task, a timed-out task, an image that cannot be pulled.
-cd "$work"
+cd "$work" || exit 1
 t -q init kube-fail --template shell >/dev/null
-cd kube-fail
+cd kube-fail || exit 1
 printf '#!/bin/sh\necho failing\nexit 3\n' >run.sh
 sed -i 's/timeout: 1m/timeout: 4s/' task.yaml
 git add -A && git -c user.name=t -c user.email=t@t commit -qm fail
@@ -194,9 +208,9 @@ expect_eq "an image that cannot be pulled is the platform's fault" "$(jq -r .run
 expect_contains "saying why" "$(jq -r .run.error <<<"$out")" "could not start"
 
 # A token whose role may not write (a task of its own: the namespace is development's).
-cd "$work"
+cd "$work" || exit 1
 t -q init kube-ro --template shell >/dev/null
-cd kube-ro
+cd kube-ro || exit 1
 run env add limited --platform kubernetes --context development-limited --registry "$registry" --allow-direct-deploy
 expect_eq "env add with a read-only token" "$rc" 0
 run deploy --interval "* * * * *" --env limited
@@ -205,7 +219,7 @@ expect_contains "naming the verb and resource" "$err" "may not patch"
 run doctor -o json
 expect_contains "task doctor lists the rights refused" "$out" "refused in namespace default"
 
-cd "$work/kube-app"
+cd "$work/kube-app" || exit 1
 
 # The API server stopped.
 "$TASK_K8S_DEV_APISERVER_STOP"

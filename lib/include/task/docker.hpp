@@ -135,6 +135,9 @@ class DockerClient {
                                  const std::string& registry_auth,
                                  const BuildEventHandler& on_event,
                                  const CancelCheck& cancelled = {});
+  // Pulls `ref` (repo:tag or repo@sha256:…) into the engine.
+  Result<void> pull_image(const std::string& ref, const std::string& registry_auth, const BuildEventHandler& on_event,
+                          const CancelCheck& cancelled = {});
   Result<void> remove_image(const std::string& ref, bool force);
 
   // Containers. Returns the new container's id.

@@ -80,6 +80,8 @@ struct StatsReport {
   StatsPeriod by = StatsPeriod::day;
   std::vector<std::string> environments;     // in promotion order
   std::vector<DeploymentStats> deployments;  // by task, then environment in promotion order
+  // What the figures cannot include: "development: the cluster keeps only …".
+  std::vector<std::string> notes;
 };
 
 // The figures of one deployment from its runs (newest first), for platforms that keep no

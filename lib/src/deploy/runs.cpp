@@ -253,6 +253,7 @@ Result<StatsReport> compute_stats(Workspace& workspace, const StatsQuery& query)
     auto some = platform->stats(query);
     if (!some) return std::unexpected(some.error());
     for (auto& d : some->deployments) report.deployments.push_back(std::move(d));
+    for (auto& n : some->notes) report.notes.push_back(std::move(n));
   }
   return report;
 }

@@ -219,4 +219,31 @@ Result<std::string> DockerClient::push_image(const std::string& repo, const std:
   return fail(Errc::platform, "the push of " + target + " finished without reporting a digest");
 }
 
+Result<void> DockerClient::pull_image(const std::string& ref, const std::string& registry_auth,
+                                     const BuildEventHandler& on_event, const CancelCheck& cancelled) {
+  ProgressSink sink(on_event);
+  HttpCall call;
+  call.method = "POST";
+  call.target = impl_->versioned("/images/create?fromImage=" + docker::url_encode(ref));
+  call.headers = {"X-Registry-Auth: " + (registry_auth.empty() ? std::string("e30=") : registry_auth)};
+  call.on_data = sink.consumer();
+  call.cancelled = cancelled;
+  auto response = impl_->http.perform(call);
+  if (!response) {
+    if (response.error().code == Errc::interrupted) return fail(Errc::interrupted, "the pull was cancelled");
+    return std::unexpected(response.error());
+  }
+  if (sink.failure) return std::unexpected(*sink.failure);
+  if (response->status != 200) {
+    return fail(response->status == 404 ? Errc::not_found : Errc::platform,
+                "cannot pull " + ref + ": " + docker::engine_message(*response));
+  }
+  sink.decoder.finish();
+  if (!sink.decoder.error().empty()) {
+    return fail(Errc::platform, "cannot pull " + ref + ": " + sink.decoder.error(),
+                "check the registry address and your credentials (docker login)");
+  }
+  return {};
+}
+
 }  // namespace task

@@ -13,48 +13,21 @@
 #include "platform/kubernetes/api.hpp"
 #include "platform/kubernetes/jobs.hpp"
 #include "platform/kubernetes/kubeconfig.hpp"
+#include "platform/kubernetes/ledger.hpp"
 #include "platform/kubernetes/manifests.hpp"
+#include "platform/kubernetes/registry.hpp"
 
 namespace task {
 
 using kube::Json;
+using kube::Ledger;
+using kube::from_millis;
+using kube::millis;
+using kube::revision_json;
+
 namespace {
 
-constexpr std::size_t kept_events = 500;
 constexpr std::int64_t kept_config_objects = 10;  // revisions whose ConfigMap and Secret stay
-
-std::int64_t millis(Timestamp t) { return t.time_since_epoch().count(); }
-Timestamp from_millis(std::int64_t ms) { return Timestamp(std::chrono::milliseconds(ms)); }
-
-Json image_json(const Image& i) { return {{"ref", i.ref}, {"digest", i.digest}, {"build", i.build}}; }
-
-Json revision_json(const Revision& r) {
-  return {{"number", r.number},         {"image", image_json(r.image)}, {"schedule", r.schedule},
-          {"timezone", r.timezone},     {"policy", to_json(r.policy)},  {"config", to_json(r.config)},
-          {"change", r.change},         {"command", r.command},         {"created_at", millis(r.created_at)}};
-}
-
-Revision revision_from(const Json& j) {
-  Revision r;
-  r.number = j.value("number", std::int64_t{0});
-  if (auto i = j.find("image"); i != j.end() && i->is_object()) {
-    r.image = Image{i->value("ref", ""), i->value("digest", ""), i->value("build", std::int64_t{0})};
-  }
-  r.schedule = j.value("schedule", "");
-  r.timezone = j.value("timezone", "UTC");
-  r.policy = policy_from_json(j.value("policy", Json::object()));
-  r.config = config_from_json(j.value("config", Json::object()));
-  r.change = j.value("change", "");
-  r.command = j.value("command", "");
-  r.created_at = from_millis(j.value("created_at", std::int64_t{0}));
-  return r;
-}
-
-DeploymentState state_from(const std::string& s) {
-  if (s == "suspended") return DeploymentState::suspended;
-  if (s == "removed") return DeploymentState::removed;
-  return DeploymentState::active;
-}
 
 std::string selector(const std::string& task, const std::string& env) {
   std::string s = "app.kubernetes.io/managed-by=task";
@@ -62,42 +35,6 @@ std::string selector(const std::string& task, const std::string& env) {
   if (!env.empty()) s += ",task.env=" + env;
   return "labelSelector=" + http::url_encode(s);
 }
-
-// A deployment's ledger: the Secret <task>-history, as read (with its resourceVersion, so
-// that a write made from a stale read is refused) or about to be made.
-struct Ledger {
-  std::string task;
-  std::string resource_version;  // "" : it does not exist yet
-  Json doc = Json::object();
-
-  std::vector<Revision> revisions() const {
-    std::vector<Revision> out;
-    for (const auto& r : doc.value("revisions", Json::array())) out.push_back(revision_from(r));
-    return out;
-  }
-  std::optional<Deployment> deployment(const std::string& env, bool include_removed) const {
-    const auto& revs = doc.value("revisions", Json::array());
-    if (revs.empty()) return std::nullopt;
-    Deployment d;
-    d.task = task;
-    d.env = env;
-    d.state = state_from(doc.value("state", "active"));
-    if (d.state == DeploymentState::removed && !include_removed) return std::nullopt;
-    d.created_at = from_millis(doc.value("created_at", std::int64_t{0}));
-    d.updated_at = from_millis(doc.value("updated_at", std::int64_t{0}));
-    d.revision = revision_from(revs.back());
-    return d;
-  }
-  Config config() const { return config_from_json(doc.value("config", Json::object())); }
-  void event(Timestamp at, const std::string& kind, const std::string& message) {
-    const auto id = doc.value("next_event", std::int64_t{1});
-    doc["next_event"] = id + 1;
-    Json& events = doc["events"];
-    if (!events.is_array()) events = Json::array();
-    events.push_back({{"id", id}, {"at", millis(at)}, {"kind", kind}, {"message", message}});
-    if (events.size() > kept_events) events.erase(events.begin(), events.begin() + static_cast<std::ptrdiff_t>(events.size() - kept_events));
-  }
-};
 
 std::string job_name(const std::string& task, Timestamp at) {
   // Base 36 of the milliseconds: unique per deployment and short (a Job name is a label value).
@@ -466,32 +403,15 @@ Result<Image> KubernetesPlatform::resolve_image(const std::string& ref) {
 }
 
 Result<Image> KubernetesPlatform::publish(const std::string& task, const Image& image) {
-  const std::string& registry = impl_->options.env.cluster.registry;
-  if (registry.empty()) {
-    return fail(Errc::invalid_input, fmt::format("environment {} names no registry for its cluster to pull from", impl_->options.env.name),
-                fmt::format("set one: `task env set {} --registry HOST[:PORT]/PREFIX`", impl_->options.env.name));
+  const auto& env = impl_->options.env;
+  if (env.cluster.registry.empty()) {
+    return fail(Errc::invalid_input, fmt::format("environment {} names no registry for its cluster to pull from", env.name),
+                fmt::format("set one: `task env set {} --registry HOST[:PORT]/PREFIX`", env.name));
   }
-  const std::string repo = registry + "/" + task;
-  if (image.ref.starts_with(repo + "@sha256:")) return image;  // there already, by digest
+  if (image.ref.starts_with(env.cluster.registry + "/" + task + "@sha256:")) return image;  // there already, by digest
   auto docker = impl_->docker();
   if (!docker) return std::unexpected(docker.error());
-  // The engine's image: a build's id, or what a reference of another registry names.
-  std::string source = image.digest;
-  if (image.ref.find("@sha256:") != std::string::npos || source.empty() || !source.starts_with("sha256:")) source = image.ref;
-  auto info = (*docker)->inspect_image(source);
-  if (!info) {
-    if (info.error().code != Errc::not_found) return std::unexpected(info.error());
-    return fail(Errc::not_found, fmt::format("the image {} is not in this machine's Docker engine, so it cannot be pushed to {}", image.ref, registry),
-                "pull it first (`docker pull " + image.ref + "`), or rebuild it with `task build`");
-  }
-  const std::string tag = "task-" + info->id.substr(info->id.find(':') + 1, 12);
-  if (auto t = (*docker)->tag_image(info->id, repo, tag); !t) return std::unexpected(t.error());
-  const std::string host = registry.substr(0, registry.find('/'));
-  auto auth = registry_auth_for(host, impl_->options.process_env);
-  if (!auth) return std::unexpected(auth.error());
-  auto digest = (*docker)->push_image(repo, tag, *auth, [](const BuildEvent&) {});
-  if (!digest) return std::unexpected(digest.error());
-  return Image{repo + "@" + *digest, *digest, image.build};
+  return kube::publish_image(**docker, env.cluster.registry, task, image, impl_->options.process_env);
 }
 
 Result<Run> KubernetesPlatform::request_run(const DeploymentKey& key, bool forced) {
@@ -652,6 +572,11 @@ Result<StatsReport> KubernetesPlatform::stats(const StatsQuery& query) {
     if (!runs) return std::unexpected(runs.error());
     report.deployments.push_back(stats_of_runs(d, *runs, query));
   }
+  if (!ds->empty()) {
+    report.notes.push_back(fmt::format(
+        "{}: the cluster keeps only the newest Jobs of each deployment (task.yaml's history: limits), so older runs are not counted",
+        impl_->options.env.name));
+  }
   return report;
 }
 
@@ -745,28 +670,7 @@ std::vector<Check> KubernetesPlatform::checks() {
     out.push_back(Check{env + ": rights", false, fmt::format("refused in namespace {}: {}", impl_->ns, list),
                         "ask the cluster's administrator for a Role with these verbs"});
   }
-  const std::string& registry = impl_->options.env.cluster.registry;
-  if (registry.empty()) {
-    out.push_back(Check{env + ": registry", false, "none set", fmt::format("`task env set {} --registry HOST[:PORT]/PREFIX`", env)});
-  } else {
-    const std::string host = registry.substr(0, registry.find('/'));
-    const bool local = host.starts_with("127.") || host.starts_with("localhost");
-    http::Endpoint endpoint;
-    endpoint.base_url = (local ? "http://" : "https://") + host;
-    endpoint.use_proxy = !local;
-    auto t = http::Transport::open(std::move(endpoint));
-    bool ok = false;
-    std::string detail;
-    if (t) {
-      http::Call call;
-      call.target = "/v2/";
-      call.timeout_ms = 5000;
-      auto r = t->perform(call);
-      ok = r && (r->status == 200 || r->status == 401);
-      detail = r ? fmt::format("{} answered {}", host, r->status) : fmt::format("{}: {}", host, r.error().detail);
-    }
-    out.push_back(Check{env + ": registry", ok, detail, ok ? "" : "is the registry running, and reachable from here?"});
-  }
+  out.push_back(kube::registry_check(env, impl_->options.env.cluster.registry));
   return out;
 }
 

@@ -1,0 +1,21 @@
+#pragma once
+// The registry an environment's cluster pulls from: images pushed there from this
+// machine's Docker engine (a build's, or another registry's pulled first) and named by
+// digest, and whether it answers.
+#include <string>
+
+#include "task/deployment.hpp"
+#include "task/docker.hpp"
+#include "task/doctor.hpp"
+#include "task/paths.hpp"
+
+namespace task::kube {
+
+// `image` in `registry`/`task`, by digest: pushed unless the registry has it already.
+Result<Image> publish_image(DockerClient& docker, const std::string& registry, const std::string& task, const Image& image,
+                            const Environment& env);
+
+// The doctor's check of the registry of environment `env`.
+Check registry_check(const std::string& env, const std::string& registry);
+
+}  // namespace task::kube
