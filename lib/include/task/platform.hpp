@@ -5,11 +5,13 @@
 //
 // The revision ledger lives behind this interface: a platform shared by several machines
 // keeps it where all of them see it.
+#include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <functional>
 #include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "task/deployment.hpp"
@@ -111,6 +113,22 @@ class Platform {
   virtual Result<LogChunk> read_log(const Run& run, std::uint64_t from) = 0;
   // How often following a run asks again for more of its log and its outcome.
   virtual std::chrono::milliseconds poll_interval() const { return std::chrono::milliseconds(20); }
+  // Follows a run's log from `from` as the platform sends it, each line handed over as it
+  // comes, until the run's output ends or `stop`; returns where the log then ends.
+  // nullopt: this platform (or the run, not started yet) has no such stream, and
+  // following reads slices with read_log instead.
+  virtual std::optional<Result<std::uint64_t>> stream_log(const Run& run, std::uint64_t from,
+                                                          const std::function<void(const RunLogLine&)>& line,
+                                                          const std::function<bool()>& stop) {
+    (void)run, (void)from, (void)line, (void)stop;
+    return std::nullopt;
+  }
+  // Returns when something may have changed about the deployment's runs (a run begun or
+  // ended), or after `at_most`: where the platform can watch, a watch; else a pause.
+  virtual void await_change(const DeploymentKey& key, std::chrono::milliseconds at_most) {
+    (void)key;
+    std::this_thread::sleep_for(std::min(at_most, poll_interval()));
+  }
 
   // The event log, oldest first, the newest `limit`.
   virtual Result<std::vector<Event>> events(const std::string& task, const std::string& env, std::size_t limit) = 0;

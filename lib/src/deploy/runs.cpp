@@ -201,7 +201,7 @@ Result<void> follow_run_log(RunLog log, bool next_runs, const LogObserver& o) {
   while (!stopped(o)) {
     if (!run) {
       // Waiting for the first run, or the next one.
-      std::this_thread::sleep_for(platform.poll_interval());
+      platform.await_change(log.key, 2s);
       if (auto next = next_begun(platform, log.key, std::nullopt)) {
         run = std::move(*next);
         offset = 0;
@@ -209,10 +209,15 @@ Result<void> follow_run_log(RunLog log, bool next_runs, const LogObserver& o) {
       }
       continue;
     }
-    auto at = drain(platform, *run, offset, o);
+    // The platform's own stream where it has one (it ends with the run's output), else a
+    // slice of what the log has so far.
+    const Run& current = *run;
+    auto streamed = platform.stream_log(current, offset, [&](const RunLogLine& l) { o.line(current, l); }, o.stop);
+    if (streamed && !*streamed) return std::unexpected(streamed->error());
+    auto at = streamed ? std::move(*streamed) : drain(platform, *run, offset, o);
     if (!at) return std::unexpected(at.error());
     offset = *at;
-    if (std::chrono::steady_clock::now() - last_check >= 200ms) {
+    if (streamed || std::chrono::steady_clock::now() - last_check >= 200ms) {
       last_check = std::chrono::steady_clock::now();
       auto fresh = platform.run(run->id);
       if (fresh && is_finished(fresh->outcome)) {
@@ -229,7 +234,7 @@ Result<void> follow_run_log(RunLog log, bool next_runs, const LogObserver& o) {
             o.started(*run);
             break;
           }
-          std::this_thread::sleep_for(platform.poll_interval());
+          platform.await_change(log.key, 2s);
         }
         continue;
       }

@@ -36,6 +36,19 @@ std::string selector(const std::string& task, const std::string& env) {
   return "labelSelector=" + http::url_encode(s);
 }
 
+// A line of a Pod's log with timestamps=true: "2026-12-01T23:00:01.123456789Z text".
+RunLogLine pod_log_line(std::string_view line, const SecretMask& mask) {
+  RunLogLine out;
+  out.stream = "out";
+  if (auto sp = line.find(' '); sp != std::string_view::npos && sp > 0 && line[0] >= '0' && line[0] <= '9') {
+    out.timestamp = std::string(line.substr(0, sp));
+    out.text = mask(line.substr(sp + 1));
+  } else {
+    out.text = mask(line);
+  }
+  return out;
+}
+
 std::string job_name(const std::string& task, Timestamp at) {
   // Base 36 of the milliseconds: unique per deployment and short (a Job name is a label value).
   auto ms = static_cast<std::uint64_t>(millis(at));
@@ -212,6 +225,19 @@ struct KubernetesPlatform::Impl {
       docker_.emplace(std::move(*client));
     }
     return &*docker_;
+  }
+
+  // The newest Pod of a Job, or none.
+  Result<std::optional<Json>> newest_pod_of(const std::string& job) {
+    auto a = api();
+    if (!a) return std::unexpected(a.error());
+    auto pods = (*a)->get(kube::pods_path(ns) + "?labelSelector=" + http::url_encode("job-name=" + job));
+    if (!pods) return std::unexpected(pods.error());
+    std::vector<const Json*> mine;
+    for (const auto& p : (*pods)["items"]) mine.push_back(&p);
+    const Json* pod = kube::newest_pod(mine);
+    if (!pod) return std::optional<Json>{};
+    return std::optional<Json>{*pod};
   }
 
   const SecretMask& mask(const std::string& task, std::int64_t revision) {
@@ -482,17 +508,14 @@ Result<LogChunk> KubernetesPlatform::read_log(const Run& run, std::uint64_t from
   if (!a) return std::unexpected(a.error());
   LogChunk chunk;
   chunk.next = from;
-  auto pods = (*a)->get(kube::pods_path(impl_->ns) + "?labelSelector=" + http::url_encode("job-name=" + run.id));
-  if (!pods) return std::unexpected(pods.error());
-  std::vector<const Json*> mine;
-  for (const auto& p : (*pods)["items"]) mine.push_back(&p);
-  const Json* pod = kube::newest_pod(mine);
-  if (!pod) {
+  auto pod = impl_->newest_pod_of(run.id);
+  if (!pod) return std::unexpected(pod.error());
+  if (!*pod) {
     chunk.exists = !is_finished(run.outcome);
     return chunk;
   }
   std::string text;
-  auto r = (*a)->stream(kube::pods_path(impl_->ns) + "/" + (*pod)["metadata"].value("name", "") + "/log?container=task&timestamps=true",
+  auto r = (*a)->stream(kube::pods_path(impl_->ns) + "/" + (**pod)["metadata"].value("name", "") + "/log?container=task&timestamps=true",
                         [&](std::string_view data) {
                           text.append(data);
                           return true;
@@ -508,20 +531,73 @@ Result<LogChunk> KubernetesPlatform::read_log(const Run& run, std::uint64_t from
   for (;;) {
     auto nl = text.find('\n', at);
     if (nl == std::string::npos) break;
-    std::string_view line(text.data() + at, nl - at);
-    RunLogLine out;
-    out.stream = "out";
-    if (auto sp = line.find(' '); sp != std::string_view::npos && sp > 0 && line[0] >= '0' && line[0] <= '9') {
-      out.timestamp = std::string(line.substr(0, sp));
-      out.text = mask(line.substr(sp + 1));
-    } else {
-      out.text = mask(line);
-    }
-    chunk.lines.push_back(std::move(out));
+    chunk.lines.push_back(pod_log_line(std::string_view(text.data() + at, nl - at), mask));
     at = nl + 1;
   }
   chunk.next = at;
   return chunk;
+}
+
+std::optional<Result<std::uint64_t>> KubernetesPlatform::stream_log(const Run& run, std::uint64_t from,
+                                                                  const std::function<void(const RunLogLine&)>& line,
+                                                                  const std::function<bool()>& stop) {
+  auto a = impl_->api();
+  if (!a) return Result<std::uint64_t>(std::unexpected(a.error()));
+  auto pod = impl_->newest_pod_of(run.id);
+  if (!pod) return Result<std::uint64_t>(std::unexpected(pod.error()));
+  if (!*pod) return std::nullopt;
+  const Json& status = (**pod)["status"];
+  const std::string phase = status.value("phase", "");
+  if (phase != "Running" && phase != "Succeeded" && phase != "Failed") return std::nullopt;  // no output yet
+  const SecretMask& mask = impl_->mask(run.task, run.revision);
+  // The whole log again, followed: the bytes before `from` were handed over already.
+  std::uint64_t seen = 0, at = from;
+  std::string partial;
+  auto r = (*a)->stream(
+      kube::pods_path(impl_->ns) + "/" + (**pod)["metadata"].value("name", "") + "/log?container=task&timestamps=true&follow=true",
+      [&](std::string_view data) {
+        const std::uint64_t start = seen;
+        seen += data.size();
+        if (seen <= from) return !(stop && stop());
+        if (start < from) data.remove_prefix(static_cast<std::size_t>(from - start));
+        partial.append(data);
+        std::size_t begin = 0;
+        for (auto nl = partial.find('\n'); nl != std::string::npos; nl = partial.find('\n', begin)) {
+          line(pod_log_line(std::string_view(partial).substr(begin, nl - begin), mask));
+          at += nl + 1 - begin;
+          begin = nl + 1;
+        }
+        partial.erase(0, begin);
+        return !(stop && stop());
+      },
+      stop);
+  if (!r) {
+    if (r.error().code == Errc::interrupted) return Result<std::uint64_t>(at);
+    if (r.error().code == Errc::invalid_input || r.error().code == Errc::not_found) return std::nullopt;  // not started, or gone
+    return Result<std::uint64_t>(std::unexpected(r.error()));
+  }
+  return Result<std::uint64_t>(at);
+}
+
+void KubernetesPlatform::await_change(const DeploymentKey& key, std::chrono::milliseconds at_most) {
+  // A watch of the deployment's Pods from now: it answers with the first change.
+  auto a = impl_->api();
+  const auto seconds = std::max<long>(1, static_cast<long>(std::chrono::ceil<std::chrono::seconds>(at_most).count()));
+  const std::string query = selector(key.task, key.env);
+  auto list = a ? (*a)->get(kube::pods_path(impl_->ns) + "?" + query + "&limit=1") : Result<Json>(std::unexpected(a.error()));
+  if (!list) {
+    Platform::await_change(key, at_most);
+    return;
+  }
+  const std::string version = (*list)["metadata"].value("resourceVersion", "");
+  bool changed = false;
+  auto r = (*a)->stream(kube::pods_path(impl_->ns) + "?" + query + "&watch=true&allowWatchBookmarks=false&timeoutSeconds=" +
+                            std::to_string(seconds) + "&resourceVersion=" + version,
+                        [&](std::string_view) {
+                          changed = true;
+                          return false;
+                        });
+  if (!r && !changed) Platform::await_change(key, at_most);
 }
 
 Result<std::vector<Event>> KubernetesPlatform::events(const std::string& task, const std::string& env, std::size_t limit) {

@@ -41,6 +41,11 @@ class KubernetesPlatform final : public Platform {
   Result<std::vector<Run>> finished_runs(const DeploymentKey& key, std::size_t limit) override;
   Result<LogChunk> read_log(const Run& run, std::uint64_t from) override;
   std::chrono::milliseconds poll_interval() const override;
+  // The Pod's log with follow=true; a watch of the deployment's Pods.
+  std::optional<Result<std::uint64_t>> stream_log(const Run& run, std::uint64_t from,
+                                                  const std::function<void(const RunLogLine&)>& line,
+                                                  const std::function<bool()>& stop) override;
+  void await_change(const DeploymentKey& key, std::chrono::milliseconds at_most) override;
 
   Result<std::vector<Event>> events(const std::string& task, const std::string& env, std::size_t limit) override;
   Result<void> add_event(const Event& event) override;
