@@ -1,4 +1,5 @@
-// Outcomes of runs from Jobs and Pods as a 1.20 API server returns them.
+// Outcomes of runs from Jobs and Pods as a 1.20 API server returned them (recorded by
+// tests/unit/kubernetes/record.sh from a real cluster).
 #include <doctest/doctest.h>
 
 #include <fstream>
@@ -19,62 +20,75 @@ Json recorded(const std::string& name) {
   return Json::parse(text.str());
 }
 
-// The run of the recording's Job, with the Pods of the same recording that belong to it.
-task::Run run_in(const std::string& name) {
-  const Json j = recorded(name);
+// The run of the recording's Job, with the Pods of the same recording.
+task::Run run_in(const Json& j) {
   std::vector<const Json*> pods;
   for (const auto& p : j["pods"]["items"]) pods.push_back(&p);
   return task::kube::run_of(j["job"], pods);
 }
 
-task::Timestamp at(const char* text) { return *task::kube::api_time(Json(text)); }
+task::Timestamp at(const Json& text) { return *task::kube::api_time(text); }
+const Json& state(const Json& j, std::size_t pod = 0) { return j["pods"]["items"][pod]["status"]["containerStatuses"][0]["state"]; }
+
+// The CronJob controller names a Job <cronjob>-<minutes since the epoch>.
+task::Timestamp minute_of(const Json& j) {
+  const std::string name = j["job"]["metadata"]["name"];
+  return task::Timestamp(std::chrono::minutes(std::stoll(name.substr(name.rfind('-') + 1))));
+}
 
 }  // namespace
 
-TEST_CASE("runs: a completed scheduled Job succeeded, at the minute of its name") {
-  const auto r = run_in("succeeded.json");
+TEST_CASE("runs: a completed Job succeeded, at the minute of its name") {
+  const auto j = recorded("succeeded.json");
+  const auto r = run_in(j);
   CHECK(r.outcome == RunOutcome::succeeded);
+  CHECK(r.id == j["job"]["metadata"]["name"]);
   CHECK(r.task == "probe");
   CHECK(r.env == "development");
   CHECK(r.revision == 1);
   CHECK(r.trigger == task::RunTrigger::schedule);
   CHECK(r.exit_code == 0);
   CHECK(r.attempt == 1);
-  CHECK(r.scheduled_at == at("2026-12-01T23:00:00Z"));
-  CHECK(r.started_at == at("2026-12-01T23:00:01Z"));
-  CHECK(r.finished_at == at("2026-12-01T23:00:02Z"));
+  CHECK(r.scheduled_at == minute_of(j));
+  CHECK(r.started_at == at(state(j)["terminated"]["startedAt"]));
+  CHECK(r.finished_at == at(state(j)["terminated"]["finishedAt"]));
 }
 
-TEST_CASE("runs: a Job past its backoff limit failed with the exit code of its last Pod") {
-  const auto r = run_in("failed.json");
+TEST_CASE("runs: a Job past its backoff limit failed, with its last Pod's exit code") {
+  const auto j = recorded("failed.json");
+  const auto r = run_in(j);
   CHECK(r.outcome == RunOutcome::failed);
   CHECK(r.exit_code == 3);
   CHECK(r.attempt == 2);
   CHECK(r.error == "Job has reached the specified backoff limit");
-  CHECK(r.started_at == at("2026-12-01T23:05:01Z"));  // the first attempt's start
+  const auto first = std::min(at(state(j, 0)["terminated"]["startedAt"]), at(state(j, 1)["terminated"]["startedAt"]));
+  CHECK(r.started_at == first);  // the first attempt's start
 }
 
 TEST_CASE("runs: a Job past its deadline timed out") {
-  const auto r = run_in("timed-out.json");
+  const auto j = recorded("timed-out.json");
+  const auto r = run_in(j);
   CHECK(r.outcome == RunOutcome::timed_out);
   CHECK(r.trigger == task::RunTrigger::manual);
   CHECK(r.forced);
-  CHECK(r.scheduled_at == at("2026-12-01T23:07:12.345Z"));
-  CHECK(r.finished_at == at("2026-12-01T23:07:17Z"));
+  CHECK(r.scheduled_at == at(Json("2026-12-01T23:07:12.345Z")));  // task's own annotation
+  CHECK(r.finished_at == at(j["job"]["status"]["conditions"][0]["lastTransitionTime"]));
 }
 
 TEST_CASE("runs: a Pod that cannot pull its image is the platform's fault") {
-  const auto r = run_in("image-pull.json");
+  const auto r = run_in(recorded("image-pull.json"));
   CHECK(r.outcome == RunOutcome::error);
   CHECK(r.error.find("ImagePullBackOff") != std::string::npos);
   CHECK_FALSE(r.exit_code.has_value());
 }
 
 TEST_CASE("runs: a Job whose Pod runs is running; one without a Pod is pending") {
-  const auto r = run_in("running.json");
+  const auto j = recorded("running.json");
+  const auto r = run_in(j);
   CHECK(r.outcome == RunOutcome::running);
-  CHECK(r.started_at == at("2026-12-01T23:10:00.5Z"));
+  CHECK(r.started_at == at(state(j)["running"]["startedAt"]));
   CHECK_FALSE(r.finished_at.has_value());
-  const Json j = recorded("running.json");
   CHECK(task::kube::run_of(j["job"], {}).outcome == RunOutcome::pending);
+  CHECK(task::kube::api_time(Json("2026-12-01T23:10:00.5Z")) ==
+        task::Timestamp(std::chrono::seconds(1796166600) + std::chrono::milliseconds(500)));
 }
