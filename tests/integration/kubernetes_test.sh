@@ -61,6 +61,52 @@ expect_eq "a context the kubeconfig lacks" "$rc" 4
 expect_contains "lists the contexts" "$err" "there are: development, production"
 tokens=$(sed -n 's/^ *token: *//p' "$TASK_K8S_KUBECONFIG")
 
+# Every way a kubeconfig gives credentials reaches the cluster: a client certificate (the
+# shared kubeconfig's development-cert), an exec plugin and a token file (a kubeconfig of
+# our own, with relative paths).
+run env add via-cert --platform kubernetes --context development-cert --registry "$registry"
+expect_eq "a client certificate and key from files" "$rc" 0
+dev_user=$(kc config view -o jsonpath='{.contexts[?(@.name=="development")].context.user}')
+dev_cluster=$(kc config view -o jsonpath='{.contexts[?(@.name=="development")].context.cluster}')
+mkdir -p "$work/kc"
+kc config view --raw -o jsonpath="{.users[?(@.name==\"$dev_user\")].user.token}" >"$work/kc/token.txt"
+cat >"$work/kc/token-plugin" <<SH
+#!/bin/sh
+printf '{"apiVersion":"client.authentication.k8s.io/v1beta1","kind":"ExecCredential","status":{"token":"%s"}}' "\$(cat "$work/kc/token.txt")"
+SH
+chmod +x "$work/kc/token-plugin"
+cat >"$work/kc/config" <<YAML
+apiVersion: v1
+kind: Config
+current-context: dev-exec
+clusters:
+- name: dev
+  cluster:
+    server: $(kc config view -o jsonpath="{.clusters[?(@.name==\"$dev_cluster\")].cluster.server}")
+    certificate-authority-data: $(kc config view --raw -o jsonpath="{.clusters[?(@.name==\"$dev_cluster\")].cluster.certificate-authority-data}")
+users:
+- name: plugin
+  user:
+    exec: {apiVersion: client.authentication.k8s.io/v1beta1, command: ./token-plugin}
+- name: file
+  user: {tokenFile: token.txt}
+contexts:
+- {name: dev-exec, context: {cluster: dev, user: plugin}}
+- {name: dev-file, context: {cluster: dev, user: file}}
+YAML
+run env add via-exec --platform kubernetes --kubeconfig "$work/kc/config" --registry "$registry" -o json
+expect_eq "an exec credential plugin (the file's current-context)" "$rc" 0
+expect_eq "the binding names the file" "$(jq -r .kubeconfig <<<"$out")" "$work/kc/config"
+run env add via-file --platform kubernetes --kubeconfig "$work/kc/config" --context dev-file --registry "$registry"
+expect_eq "a token file" "$rc" 0
+printf 'current-context: x\nclusters:\n  - name: [\n' >"$work/kc/broken"
+run env add broken --platform kubernetes --kubeconfig "$work/kc/broken"
+expect_eq "a malformed kubeconfig" "$rc" 3
+expect_contains "is named with line and column" "$err" "$work/kc/broken:"
+run doctor -o json
+expect_contains "task doctor: every right, for a user who has them" "$out" "every right task needs in namespace default"
+for e in via-cert via-exec via-file; do t -q env remove "$e" >/dev/null; done
+
 t -q init kube-app --template shell >/dev/null
 cd kube-app || exit 1
 # A scheduled run holds after its first line until the test lets it go (a file made in
