@@ -31,6 +31,7 @@ set(TASK_LIB_SOURCES
   lib/src/platform/kubernetes/jobs.cpp
   lib/src/platform/kubernetes/kubeconfig.cpp
   lib/src/platform/kubernetes/kubernetes_platform.cpp
+  lib/src/platform/kubernetes/kubernetes_runs.cpp
   lib/src/platform/kubernetes/ledger.cpp
   lib/src/platform/kubernetes/registry.cpp
   lib/src/platform/kubernetes/manifests.cpp

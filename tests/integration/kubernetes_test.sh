@@ -275,7 +275,8 @@ run env add limited --platform kubernetes --context development-limited --regist
 expect_eq "env add with a read-only token" "$rc" 0
 run deploy --interval "* * * * *" --env limited
 expect_eq "a refused write is exit 9" "$rc" 9
-expect_contains "naming the verb and resource" "$err" "may not patch"
+expect_contains "naming the verb and resource" "$err" "configmaps in namespace default"
+expect_contains "and the verb" "$err" "may not "
 run doctor -o json
 expect_contains "task doctor lists the rights refused" "$out" "refused in namespace default"
 

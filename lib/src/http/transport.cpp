@@ -127,19 +127,24 @@ std::expected<Response, Failure> Transport::perform(const Call& call) {
   curl_easy_setopt(curl, CURLOPT_TCP_KEEPALIVE, 1L);
   if (call.timeout_ms > 0) curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, call.timeout_ms);
   if (!endpoint.unix_socket.empty()) curl_easy_setopt(curl, CURLOPT_UNIX_SOCKET_PATH, endpoint.unix_socket.c_str());
+  // An authority given is the only one trusted: neither the system's bundle nor its
+  // directory (a token sent to a server must not be sent to whoever a public CA vouches for).
+  if (!endpoint.ca_file.empty() || !endpoint.ca_pem.empty()) curl_easy_setopt(curl, CURLOPT_CAPATH, nullptr);
   if (!endpoint.ca_file.empty()) curl_easy_setopt(curl, CURLOPT_CAINFO, endpoint.ca_file.c_str());
   if (!endpoint.ca_pem.empty()) {
+    curl_easy_setopt(curl, CURLOPT_CAINFO, nullptr);
     curl_blob blob{const_cast<char*>(endpoint.ca_pem.data()), endpoint.ca_pem.size(), CURL_BLOB_NOCOPY};
     curl_easy_setopt(curl, CURLOPT_CAINFO_BLOB, &blob);
   }
-  if (!endpoint.cert_file.empty() && !endpoint.key_file.empty()) {
-    curl_easy_setopt(curl, CURLOPT_SSLCERT, endpoint.cert_file.c_str());
-    curl_easy_setopt(curl, CURLOPT_SSLKEY, endpoint.key_file.c_str());
-  }
-  if (!endpoint.cert_pem.empty() && !endpoint.key_pem.empty()) {
+  // A client certificate and its key, each from a file or from PEM text.
+  if (!endpoint.cert_file.empty()) curl_easy_setopt(curl, CURLOPT_SSLCERT, endpoint.cert_file.c_str());
+  if (!endpoint.key_file.empty()) curl_easy_setopt(curl, CURLOPT_SSLKEY, endpoint.key_file.c_str());
+  if (!endpoint.cert_pem.empty()) {
     curl_blob cert{const_cast<char*>(endpoint.cert_pem.data()), endpoint.cert_pem.size(), CURL_BLOB_NOCOPY};
-    curl_blob key{const_cast<char*>(endpoint.key_pem.data()), endpoint.key_pem.size(), CURL_BLOB_NOCOPY};
     curl_easy_setopt(curl, CURLOPT_SSLCERT_BLOB, &cert);
+  }
+  if (!endpoint.key_pem.empty()) {
+    curl_blob key{const_cast<char*>(endpoint.key_pem.data()), endpoint.key_pem.size(), CURL_BLOB_NOCOPY};
     curl_easy_setopt(curl, CURLOPT_SSLKEY_BLOB, &key);
   }
   CurlHeaders connect_to;

@@ -67,6 +67,22 @@ Result<void> Workspace::remove_environment(const std::string& name) {
 Result<EnvironmentRecord> Workspace::update_environment(const EnvironmentRecord& env) {
   auto store = impl_->open_store();
   if (!store) return std::unexpected(store.error());
+  auto existing = (*store)->get_environment(env.name);
+  if (!existing) return existing;
+  // Deployments on a cluster are the cluster's: moving the environment away from them
+  // would leave their CronJobs running where no command finds them.
+  if (existing->platform == "kubernetes" && (env.platform != existing->platform || !(env.cluster == existing->cluster))) {
+    auto platform = this->platform(*existing);
+    if (!platform) return std::unexpected(platform.error());
+    auto deployed = (*platform)->deployments(DeploymentFilter{"", env.name, false});
+    if (!deployed) return std::unexpected(deployed.error());
+    if (!deployed->empty()) {
+      std::string tasks;
+      for (const auto& d : *deployed) tasks += (tasks.empty() ? "" : ", ") + d.task;
+      return fail(Errc::conflict, fmt::format("{} has deployments on its cluster: {}", env.name, tasks),
+                  fmt::format("undeploy them first (`task undeploy --env {}`)", env.name));
+    }
+  }
   impl_->clusters.erase(env.name);
   return (*store)->update_environment(env);
 }

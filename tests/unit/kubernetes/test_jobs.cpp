@@ -73,6 +73,11 @@ TEST_CASE("runs: a Job past its deadline timed out") {
   CHECK(r.forced);
   CHECK(r.scheduled_at == at(Json("2026-12-01T23:07:12.345Z")));  // task's own annotation
   CHECK(r.finished_at == at(j["job"]["status"]["conditions"][0]["lastTransitionTime"]));
+  // The same deadline with no Pod that ever started (deleted by the controller, or never
+  // scheduled): the platform's fault.
+  const auto never = task::kube::run_of(j["job"], {});
+  CHECK(never.outcome == RunOutcome::error);
+  CHECK(never.error.find("never started") != std::string::npos);
 }
 
 TEST_CASE("runs: a Pod that cannot pull its image is the platform's fault") {

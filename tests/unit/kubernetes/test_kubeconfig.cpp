@@ -199,6 +199,10 @@ contexts: [{name: c, context: {cluster: gone, user: u}}]
   CHECK(dangling.error().message == "/k/config:3:31: context `c` names cluster `gone`, which no kubeconfig file defines");
   CHECK(dangling.error().message.find("hunter22") == std::string::npos);
 
+  auto bodiless = resolve_context(one("current-context: c\nclusters:\n- name: k\ncontexts: [{name: c, context: {cluster: k}}]\n", "/k/config"), "");
+  REQUIRE_FALSE(bodiless.has_value());
+  CHECK(bodiless.error().message == "/k/config:3:3: the cluster has no `cluster` mapping");
+
   auto proxy = resolve_context(one("current-context: c\nclusters: [{name: k, cluster: {server: \"https://k\", proxy-url: \"http://p\"}}]\n"
                                    "contexts: [{name: c, context: {cluster: k}}]\n", "/k/config"), "");
   REQUIRE_FALSE(proxy.has_value());

@@ -30,6 +30,16 @@ std::string trim_copy(std::string s) {
   return s;
 }
 
+Result<std::string> read_token_file(const ClusterAccess& access) {
+  std::ifstream in(access.token_file);
+  if (!in) {
+    return fail(Errc::auth, fmt::format("cannot read the token file {} of context {}", access.token_file.string(), access.context));
+  }
+  std::ostringstream text;
+  text << in.rdbuf();
+  return trim_copy(text.str());
+}
+
 // What a request was about, read back from its path, for messages:
 // /apis/batch/v1beta1/namespaces/ns/cronjobs/name → cronjobs in namespace ns.
 struct About {
@@ -162,6 +172,28 @@ struct Api::Impl {
   ClusterAccess access;
   http::Transport transport;
   std::string authorization;  // the header line, never printed
+  Environment env;            // for the credential plugin, run again when its token expires
+  bool refreshed = false;
+  std::string host_header;    // with tls-server-name: the server's own host
+
+  // A token that expires (a token file rewritten by its owner, a plugin's short-lived
+  // token) is fetched again once when the server answers 401, as client-go does.
+  bool refresh() {
+    if (refreshed || !access.token.empty() || (access.token_file.empty() && !access.exec)) return false;
+    refreshed = true;
+    std::string token;
+    if (!access.token_file.empty()) {
+      auto read = read_token_file(access);
+      if (!read) return false;
+      token = *read;
+    } else {
+      auto c = run_exec_plugin(*access.exec, env);
+      if (!c || c->token.empty()) return false;
+      token = c->token;
+    }
+    authorization = "Authorization: Bearer " + token;
+    return true;
+  }
 
   Error transfer_error(const http::Failure& f) const {
     const std::string where = fmt::format("the API server {} (context {})", access.server, access.context);
@@ -186,11 +218,18 @@ struct Api::Impl {
               "log in again, or check the user of this context in the kubeconfig"};
     }
     if (r.status == 403) {
+      // The server's message names the verb it refused ("cannot create resource …"): a
+      // server-side apply is checked as patch, and as create for a new object.
+      std::string verb = verb_of(method, a);
+      if (auto at = s.message.find("cannot "); at != std::string::npos) {
+        const auto end = s.message.find(' ', at + 7);
+        if (end != std::string::npos && end > at + 7) verb = s.message.substr(at + 7, end - at - 7);
+      }
       return {Errc::auth,
-              fmt::format("the credentials of context {} may not {} {}{} (403 Forbidden: {})", access.context,
-                          verb_of(method, a), a.resource, ns, s.message),
+              fmt::format("the credentials of context {} may not {} {}{} (403 Forbidden: {})", access.context, verb,
+                          a.resource, ns, s.message),
               fmt::format("ask the cluster's administrator for a Role that allows `{}` on {}; `task doctor` lists every right needed",
-                          verb_of(method, a), a.resource)};
+                          verb, a.resource)};
     }
     if (r.status == 404 && (s.kind == "namespaces" || s.message.starts_with("namespaces "))) {
       return {Errc::not_found, fmt::format("namespace {} does not exist on {}", a.ns, access.server),
@@ -216,11 +255,19 @@ struct Api::Impl {
     c.target = path;
     c.body = std::move(body);
     c.headers.push_back("Accept: application/json");
+    if (!host_header.empty()) c.headers.push_back(host_header);
     if (!content_type.empty()) c.headers.push_back("Content-Type: " + content_type);
     if (!authorization.empty()) c.headers.push_back(authorization);
     c.timeout_ms = 60000;
     auto r = transport.perform(c);
     if (!r) return std::unexpected(transfer_error(r.error()));
+    if (r->status == 401 && refresh()) {
+      std::erase_if(c.headers, [](const std::string& h) { return h.starts_with("Authorization:"); });
+      c.headers.push_back(authorization);
+      r = transport.perform(c);
+      if (!r) return std::unexpected(transfer_error(r.error()));
+    }
+    refreshed = r->status == 401 && refreshed;  // a fresh token that works may expire again later
     return std::move(*r);
   }
 
@@ -254,31 +301,28 @@ Result<Api> Api::open(ClusterAccess access, const Environment& env) {
   e.key_file = access.key_file.string();
   e.cert_pem = access.cert_pem;
   e.key_pem = access.key_pem;
+  std::string authorization, host_header;
   if (!access.tls_server_name.empty()) {
     // Connect to the server's host, but ask for and check the other name.
     auto scheme = e.base_url.find("://");
     const auto host_start = scheme == std::string::npos ? 0 : scheme + 3;
     auto host_end = e.base_url.find('/', host_start);
     std::string hostport = e.base_url.substr(host_start, host_end == std::string::npos ? std::string::npos : host_end - host_start);
-    std::string host = hostport, port = "443";
+    std::string host = hostport, port = e.base_url.starts_with("http://") ? "80" : "443";
     if (auto colon = hostport.rfind(':'); colon != std::string::npos && hostport.find(']', colon) == std::string::npos) {
       host = hostport.substr(0, colon);
       port = hostport.substr(colon + 1);
     }
     e.connect_to = fmt::format("{}:{}:{}:{}", access.tls_server_name, port, host, port);
+    host_header = "Host: " + hostport;  // the server's own name, as kubectl sends it
     e.base_url = e.base_url.substr(0, host_start) + access.tls_server_name + ":" + port +
                  (host_end == std::string::npos ? std::string() : e.base_url.substr(host_end));
   }
-  std::string authorization;
   std::string token = access.token;
   if (token.empty() && !access.token_file.empty()) {
-    std::ifstream in(access.token_file);
-    if (!in) {
-      return fail(Errc::auth, fmt::format("cannot read the token file {} of context {}", access.token_file.string(), access.context));
-    }
-    std::ostringstream text;
-    text << in.rdbuf();
-    token = trim_copy(text.str());
+    auto read = read_token_file(access);
+    if (!read) return std::unexpected(read.error());
+    token = *read;
   }
   if (token.empty() && e.cert_pem.empty() && e.cert_file.empty() && access.exec) {
     auto c = run_exec_plugin(*access.exec, env);
@@ -294,7 +338,7 @@ Result<Api> Api::open(ClusterAccess access, const Environment& env) {
   }
   auto t = http::Transport::open(std::move(e));
   if (!t) return std::unexpected(t.error());
-  auto impl = std::make_unique<Impl>(Impl{std::move(access), std::move(*t), std::move(authorization)});
+  auto impl = std::make_unique<Impl>(Impl{std::move(access), std::move(*t), std::move(authorization), env, false, std::move(host_header)});
   return Api(std::move(impl));
 }
 
@@ -346,10 +390,16 @@ Result<void> Api::stream(const std::string& path, const std::function<bool(std::
   http::Call c;
   c.method = "GET";
   c.target = path;
+  if (!impl_->host_header.empty()) c.headers.push_back(impl_->host_header);
   if (!impl_->authorization.empty()) c.headers.push_back(impl_->authorization);
   c.on_data = on_data;
   c.cancelled = cancelled;
   auto r = impl_->transport.perform(c);
+  if (r && r->status == 401 && impl_->refresh()) {
+    std::erase_if(c.headers, [](const std::string& h) { return h.starts_with("Authorization:"); });
+    c.headers.push_back(impl_->authorization);
+    r = impl_->transport.perform(c);
+  }
   if (!r) return std::unexpected(impl_->transfer_error(r.error()));
   if (r->stopped) return {};
   if (r->status < 200 || r->status >= 300) return std::unexpected(impl_->status_error("GET", path, *r));

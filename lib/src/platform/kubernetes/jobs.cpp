@@ -149,10 +149,13 @@ Run run_of(const Json& job, const std::vector<const Json*>& pods) {
         if (!finished) finished = api_time(at(status, "completionTime"));
       } else if (type == "Failed") {
         if (reason == "DeadlineExceeded") {
-          r.outcome = cannot_start(waiting_reason) || (!started && !waiting_reason.empty()) ? RunOutcome::error : RunOutcome::timed_out;
-          r.error = r.outcome == RunOutcome::error
-                        ? fmt::format("the pod could not start ({}): {}", waiting_reason, waiting_message)
-                        : "exceeded its timeout (activeDeadlineSeconds)";
+          // Past its deadline without the task ever starting (its Pods, deleted by then, or
+          // waiting on an image or a node): the platform's fault, not a slow task.
+          r.outcome = started ? RunOutcome::timed_out : RunOutcome::error;
+          r.error = started ? std::string("exceeded its timeout (activeDeadlineSeconds)")
+                    : waiting_reason.empty()
+                        ? std::string("its Pod never started before the timeout (activeDeadlineSeconds)")
+                        : fmt::format("the pod could not start ({}): {}", waiting_reason, waiting_message);
         } else {
           r.outcome = RunOutcome::failed;
           r.error = text(cond, "message");

@@ -76,8 +76,9 @@ class Reader {
 
 // A named entry of `clusters`, `users` or `contexts`, with the file that defined it.
 struct Named {
-  YAML::Node body;
+  YAML::Node body;  // may be undefined: an entry with only a name
   const KubeconfigText* file = nullptr;
+  YAML::Mark mark;  // of the entry, for messages about it
 };
 
 struct Merged {
@@ -102,7 +103,7 @@ Result<void> collect(const Reader& r, const YAML::Node& root, const char* list, 
       return std::unexpected(r.at(body.Mark(), fmt::format("`{}` of {} must be a mapping", body_key, *n)));
     }
     if (into.contains(*n)) continue;  // the first file to define a name wins
-    into.emplace(*n, Named{body, &r.file()});
+    into.emplace(*n, Named{body, &r.file(), entry.Mark()});
     if (order) order->push_back(*n);
   }
   return {};
@@ -132,6 +133,7 @@ Result<Merged> merge(const std::vector<KubeconfigText>& files) {
 
 Result<void> read_cluster(const Named& entry, ClusterAccess& a) {
   Reader r(*entry.file);
+  if (!entry.body || !entry.body.IsMap()) return std::unexpected(r.at(entry.mark, "the cluster has no `cluster` mapping"));
   for (const auto& kv : entry.body) {
     const std::string key = kv.first.as<std::string>("");
     const YAML::Node& v = kv.second;
@@ -160,7 +162,7 @@ Result<void> read_cluster(const Named& entry, ClusterAccess& a) {
     }
     // Other keys (extensions, disable-compression) change nothing here.
   }
-  if (a.server.empty()) return std::unexpected(r.at(entry.body.Mark(), "the cluster has no `server`"));
+  if (a.server.empty()) return std::unexpected(r.at(entry.mark, "the cluster has no `server`"));
   return {};
 }
 
@@ -208,7 +210,7 @@ Result<ExecPlugin> read_exec(const Reader& r, const YAML::Node& node) {
 
 Result<void> read_user(const Named& entry, ClusterAccess& a) {
   Reader r(*entry.file);
-  if (!entry.body || entry.body.IsNull()) return {};
+  if (!entry.body || !entry.body.IsMap()) return {};
   for (const auto& kv : entry.body) {
     const std::string key = kv.first.as<std::string>("");
     const YAML::Node& v = kv.second;
@@ -259,7 +261,7 @@ Result<void> read_user(const Named& entry, ClusterAccess& a) {
   const bool cert = !a.cert_file.empty() || !a.cert_pem.empty();
   const bool key = !a.key_file.empty() || !a.key_pem.empty();
   if (cert != key) {
-    return std::unexpected(r.at(entry.body.Mark(), "a client certificate needs its key, and a key its certificate"));
+    return std::unexpected(r.at(entry.body.Mark(), "a client certificate needs its key, and a key its certificate"));  // body is a map here
   }
   return {};
 }
@@ -306,7 +308,7 @@ Result<ClusterAccess> resolve_context(const std::vector<KubeconfigText>& files, 
   access.origin = ctx->second.file->path.string();
   Reader r(*ctx->second.file);
   const YAML::Node body = ctx->second.body;
-  if (!body || body.IsNull()) return std::unexpected(r.at(YAML::Mark{}, fmt::format("context `{}` is empty", name)));
+  if (!body || !body.IsMap()) return std::unexpected(r.at(ctx->second.mark, fmt::format("context `{}` is empty", name)));
   std::string cluster, user;
   if (body["cluster"]) {
     auto s = r.scalar(body["cluster"], "cluster");
