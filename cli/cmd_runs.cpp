@@ -87,6 +87,10 @@ task::Result<void> run_now(Context& ctx, const RunsFlags& o) {
   if (!o.follow || ctx.out.format() != Format::table) {
     ctx.out.emit({{"run", run_json(*current)}}, [&](std::string& out) { out += run_footer(ctx, *current) + "\n"; });
   }
+  if (current->outcome == task::RunOutcome::error) {
+    return task::fail(task::Errc::platform, fmt::format("run {} could not run: {}", current->id, current->error),
+                      "the platform's fault, not the task's: `task doctor` checks it");
+  }
   if (current->outcome != task::RunOutcome::succeeded) {
     return task::fail(task::Errc::failure,
                       fmt::format("run {} {}{}", current->id, task::to_string(current->outcome),

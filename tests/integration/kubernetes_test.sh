@@ -265,6 +265,7 @@ run deploy --interval "0 0 1 1 *" --image "$registry/kube-fail@sha256:$(printf '
 expect_eq "deploy of a digest that is not there rc" "$rc" 0
 run run --wait -o json
 expect_eq "an image that cannot be pulled is the platform's fault" "$(jq -r .run.outcome <<<"$out")" error
+expect_eq "task run --wait says so with exit 8" "$rc" 8
 expect_contains "saying why" "$(jq -r .run.error <<<"$out")" "could not start"
 
 # A token whose role may not write (a task of its own: the namespace is development's).

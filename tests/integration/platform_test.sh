@@ -220,6 +220,20 @@ wait_for 10 '[[ $(count pf-lost '"'"'.outcome == "lost"'"'"') -eq 1 ]]'
 expect_eq "a run whose container is gone is lost" "$(count pf-lost '.outcome == "lost"')" 1
 t -q undeploy >/dev/null
 
+# A run whose image is gone from the engine could not run: outcome error (the platform's
+# fault, not the task's), exit 8 from `task run --wait`, not counted in the success rate.
+project pf-gone 'echo never' '  concurrency: forbid'
+cd "$work/pf-gone"
+t -q deploy --interval "@every 1h" >/dev/null
+gone=$(t status -o json | jq -r '.deployments[] | select(.task == "pf-gone") | .image_id')
+docker rmi -f "$gone" >/dev/null
+run run --wait -o json
+expect_eq "a run whose image is gone: exit 8" "$rc" 8
+expect_eq "outcome error" "$(jq -r .run.outcome <<<"$out")" error
+expect_contains "saying it could not run" "$err" "could not run"
+expect_eq "not counted against the task" "$(t stats -o json --task pf-gone | jq '.deployments[0] | [.error, .failed, .success_rate]' -c)" "[1,0,null]"
+t -q undeploy >/dev/null
+
 # Missed runs while no agent ran (catch_up latest/all/none, the starting deadline) are
 # the scheduler's decisions, tested with a fake clock in tests/unit/test_scheduler.cpp.
 

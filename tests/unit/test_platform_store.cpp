@@ -1,6 +1,7 @@
 // The local platform's records in the store: environments, deployments and revisions,
 // runs (each fire time once), history limits, events.
 #include <doctest/doctest.h>
+#include <sqlite3.h>
 #include <stdlib.h>
 
 #include <filesystem>
@@ -229,4 +230,42 @@ TEST_CASE("environments are added in promotion order and removed only when unuse
   REQUIRE(store->add_environment({"qa", 0, "local", true, "host", {}}, "").has_value());
   REQUIRE(store->remove_environment("qa").has_value());
   CHECK(store->list_environments()->size() == 3);
+}
+
+TEST_CASE("migration 5 keeps every run, its id sequence and its triggers, and admits the error outcome") {
+  StateDir state;
+  std::int64_t deployment = 0, removed = 0;
+  {
+    auto store = task::Store::open(state.path);
+    REQUIRE(store.has_value());
+    auto d = store->deploy("probe", "development", "/p", revision("sha256:one", "@every 2s"), at(100));
+    REQUIRE(d.has_value());
+    deployment = d->id;
+    for (int s : {102, 104, 106}) REQUIRE(store->add_run(scheduled(d->id, s), at(s), at(s)).has_value());
+    removed = store->add_run(scheduled(d->id, 108), at(108), at(108))->id;
+  }
+  // The newest run deleted (its id must not come back), then the schema taken back to 4 so
+  // that opening runs migration 5 over these rows.
+  sqlite3* db = nullptr;
+  REQUIRE(sqlite3_open((state.path / "task.db").c_str(), &db) == SQLITE_OK);
+  REQUIRE(sqlite3_exec(db, ("DELETE FROM runs WHERE id = " + std::to_string(removed)).c_str(), nullptr, nullptr, nullptr) == SQLITE_OK);
+  REQUIRE(sqlite3_exec(db, "PRAGMA user_version = 4", nullptr, nullptr, nullptr) == SQLITE_OK);
+  sqlite3_close(db);
+  auto store = task::Store::open(state.path);
+  REQUIRE(store.has_value());
+  auto runs = store->list_runs("probe", "development", 10);
+  REQUIRE(runs.has_value());
+  CHECK(runs->size() == 3);
+  auto next = store->add_run(scheduled(deployment, 110, task::RunOutcome::error), at(110), at(110));
+  REQUIRE(next.has_value());
+  CHECK(next->id == removed + 1);
+  CHECK(next->outcome == task::RunOutcome::error);
+  CHECK(store->add_run(scheduled(deployment, 110), at(110), at(110)).error().code == task::Errc::conflict);  // runs_once
+  // The hour's generation still advances with its runs (the stats summaries depend on it).
+  auto hours = store->run_hours(deployment, at(0), at(7200));
+  REQUIRE(hours.has_value());
+  REQUIRE(hours->size() == 1);
+  const auto before = hours->front().generation;
+  REQUIRE(store->finish_run(next->id, task::RunOutcome::error, std::nullopt, "engine down", at(111)).has_value());
+  CHECK(store->run_hours(deployment, at(0), at(7200))->front().generation > before);
 }

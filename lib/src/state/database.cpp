@@ -169,14 +169,74 @@ CREATE INDEX builds_by_task ON builds (task, id DESC);
     R"sql(
 ALTER TABLE environments ADD COLUMN cluster TEXT NOT NULL DEFAULT '{}';
 )sql",
+    // A run the platform could not start or run is outcome `error`, the platform's fault:
+    // the runs table again with that in its CHECK (SQLite cannot change one in place), its
+    // ids, indexes and triggers as they were.
+    R"sql(
+CREATE TABLE runs_new (
+  id             INTEGER PRIMARY KEY AUTOINCREMENT,
+  deployment_id  INTEGER NOT NULL REFERENCES deployments (id),
+  revision       INTEGER NOT NULL,
+  scheduled_at   INTEGER NOT NULL,
+  started_at     INTEGER,
+  finished_at    INTEGER,
+  outcome        TEXT NOT NULL CHECK (outcome IN ('pending', 'starting', 'running', 'succeeded', 'failed',
+                                                  'timed-out', 'skipped', 'lost', 'cancelled', 'error')),
+  exit_code      INTEGER,
+  trigger        TEXT NOT NULL CHECK (trigger IN ('schedule', 'manual', 'retry', 'catch-up')),
+  attempt        INTEGER NOT NULL DEFAULT 1,
+  forced         INTEGER NOT NULL DEFAULT 0,
+  container_id   TEXT NOT NULL DEFAULT '',
+  error          TEXT NOT NULL DEFAULT '',
+  created_at     INTEGER NOT NULL,
+  log_pruned     INTEGER NOT NULL DEFAULT 0
+);
+INSERT INTO runs_new (id, deployment_id, revision, scheduled_at, started_at, finished_at, outcome, exit_code, trigger,
+                      attempt, forced, container_id, error, created_at, log_pruned)
+  SELECT id, deployment_id, revision, scheduled_at, started_at, finished_at, outcome, exit_code, trigger,
+         attempt, forced, container_id, error, created_at, log_pruned FROM runs;
+CREATE TEMP TABLE runs_sequence AS SELECT seq FROM sqlite_sequence WHERE name = 'runs';
+DROP TABLE runs;
+ALTER TABLE runs_new RENAME TO runs;
+UPDATE sqlite_sequence SET seq = max(seq, coalesce((SELECT seq FROM temp.runs_sequence), 0)) WHERE name = 'runs';
+DROP TABLE temp.runs_sequence;
+CREATE UNIQUE INDEX runs_once ON runs (deployment_id, scheduled_at) WHERE trigger IN ('schedule', 'catch-up');
+CREATE INDEX runs_by_deployment ON runs (deployment_id, id DESC);
+CREATE INDEX runs_unfinished ON runs (outcome) WHERE outcome IN ('pending', 'starting', 'running');
+CREATE INDEX runs_with_log ON runs (deployment_id, outcome, id) WHERE log_pruned = 0;
+CREATE INDEX runs_stats ON runs (deployment_id, scheduled_at, outcome, trigger, started_at, finished_at, exit_code);
+CREATE TRIGGER runs_hour_insert AFTER INSERT ON runs BEGIN
+  INSERT INTO run_hours (deployment_id, hour) VALUES (NEW.deployment_id, NEW.scheduled_at - NEW.scheduled_at % 3600000)
+    ON CONFLICT (deployment_id, hour) DO UPDATE SET generation = generation + 1;
+END;
+CREATE TRIGGER runs_hour_update AFTER UPDATE OF scheduled_at, outcome, trigger, started_at, finished_at, exit_code ON runs BEGIN
+  INSERT INTO run_hours (deployment_id, hour) VALUES (NEW.deployment_id, NEW.scheduled_at - NEW.scheduled_at % 3600000)
+    ON CONFLICT (deployment_id, hour) DO UPDATE SET generation = generation + 1;
+  UPDATE run_hours SET generation = generation + 1
+    WHERE deployment_id = OLD.deployment_id AND hour = OLD.scheduled_at - OLD.scheduled_at % 3600000
+      AND OLD.scheduled_at - OLD.scheduled_at % 3600000 != NEW.scheduled_at - NEW.scheduled_at % 3600000;
+END;
+CREATE TRIGGER runs_hour_delete AFTER DELETE ON runs BEGIN
+  UPDATE run_hours SET generation = generation + 1
+    WHERE deployment_id = OLD.deployment_id AND hour = OLD.scheduled_at - OLD.scheduled_at % 3600000;
+END;
+)sql",
 };
 constexpr int latest_schema = static_cast<int>(std::size(migrations));
 
-Result<void> migrate(Database& d) {
-  sqlite::Statement get(d.db.get(), "PRAGMA user_version");
+// The schema version, read by a statement that is done before anything else runs (a
+// migration that drops a table needs no statement of the connection pending).
+Result<int> user_version(sqlite3* db) {
+  sqlite::Statement get(db, "PRAGMA user_version");
   auto row = get.step();
   if (!row) return std::unexpected(row.error());
-  d.version = static_cast<int>(get.integer(0));
+  return static_cast<int>(get.integer(0));
+}
+
+Result<void> migrate(Database& d) {
+  auto version = user_version(d.db.get());
+  if (!version) return std::unexpected(version.error());
+  d.version = *version;
   if (d.version > latest_schema) {
     return fail(Errc::conflict,
                 fmt::format("the state database in {} has schema version {}, newer than this task knows ({})",
@@ -187,9 +247,9 @@ Result<void> migrate(Database& d) {
     sqlite::Transaction tx(d.db.get());
     if (auto b = tx.begun(); !b) return b;
     // Re-read inside the lock: another process may have migrated meanwhile.
-    sqlite::Statement again(d.db.get(), "PRAGMA user_version");
-    if (auto r = again.step(); !r) return std::unexpected(r.error());
-    d.version = static_cast<int>(again.integer(0));
+    auto again = user_version(d.db.get());
+    if (!again) return std::unexpected(again.error());
+    d.version = *again;
     if (d.version >= latest_schema) break;
     if (auto r = sqlite::exec(d.db.get(), migrations[d.version]); !r) return r;
     if (auto r = sqlite::exec(d.db.get(), fmt::format("PRAGMA user_version = {}", d.version + 1).c_str()); !r) return r;

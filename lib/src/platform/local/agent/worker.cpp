@@ -132,8 +132,9 @@ void run_worker(const WorkerContext& context, Worker& worker, RunRecord run, con
       say("cannot reach the Docker engine to re-attach: " + docker.error().message);
       return;
     }
+    // The engine, not the task: outcome error, not counted against the task.
     log.note("cannot start: " + docker.error().message);
-    finish(RunOutcome::failed, std::nullopt, docker.error().message);
+    finish(RunOutcome::error, std::nullopt, docker.error().message);
     return;
   }
 
@@ -173,8 +174,9 @@ void run_worker(const WorkerContext& context, Worker& worker, RunRecord run, con
       }
     }
     if (!created) {
+      // Its image gone, the disk full, the engine down: the platform could not run it.
       log.note("cannot create the container: " + created.error().message);
-      finish(RunOutcome::failed, std::nullopt, created.error().message);
+      finish(RunOutcome::error, std::nullopt, created.error().message);
       return;
     }
     id = *created;
