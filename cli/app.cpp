@@ -1,5 +1,6 @@
 #include "app.hpp"
 #include "interrupt.hpp"
+#include "usage.hpp"
 
 #include <unistd.h>
 
@@ -130,36 +131,13 @@ int run_app(int argc, char** argv, char** envp) {
     }
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
+    // `task dashboard --help` is an unknown command, not the main help.
+    if (auto unknown = unknown_word(app)) return report_usage(*unknown, color_allowed(ctx.globals, ctx.env, 2));
     return app.exit(e);
   } catch (const CLI::CallForAllHelp& e) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
-    Printer printer(Format::table, false, color_allowed(ctx.globals, ctx.env, 2), false, stdout, stderr);
-    // Name the command whose help explains the flags that were wrong.
-    std::string where = "task";
-    CLI::App* deepest = &app;
-    for (;;) {
-      auto chosen = deepest->get_subcommands();
-      if (chosen.empty()) break;
-      deepest = chosen.front();
-      where += " " + deepest->get_name();
-    }
-    std::string message = e.what();
-    std::string hint = fmt::format("run `{} --help`", where);
-    // A word where a command was expected: say so, and offer the nearest command.
-    auto left = deepest->remaining();
-    if (!left.empty() && !deepest->get_subcommands({}).empty() && left.front().rfind('-', 0) != 0) {
-      std::vector<std::string> names;
-      for (const auto* sub : deepest->get_subcommands({})) {
-        if (!sub->get_group().empty()) names.push_back(sub->get_name());
-      }
-      message = fmt::format("unknown command `{}` for `{}`", left.front(), where);
-      if (auto near = task::closest_match(left.front(), names); !near.empty()) {
-        hint = fmt::format("did you mean `{} {}`? ", where, near) + hint;
-      }
-    }
-    printer.error(task::Error{task::Errc::usage, message, hint});
-    return static_cast<int>(task::Errc::usage);
+    return report_usage(usage_error(app, e.what()), color_allowed(ctx.globals, ctx.env, 2));
   }
 
   const Command* chosen = nullptr;

@@ -1,6 +1,7 @@
 set(TASK_CLI_SOURCES
   cli/main.cpp
   cli/app.cpp
+  cli/usage.cpp
   cli/output.cpp
   cli/docs.cpp
   cli/cmd_completion.cpp

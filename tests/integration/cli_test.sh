@@ -36,6 +36,14 @@ expect_contains "help lists init" "$out" "init"
 run bogus
 expect_eq "unknown command is a usage error" "$rc" 2
 expect_contains "unknown command message" "$err" "error: unknown command \`bogus\` for \`task\`"
+run dashboard --help
+expect_eq "an unknown command is an error even with --help" "$rc" 2
+expect_contains "named as such" "$err" "unknown command \`dashboard\`"
+run deploi --help
+expect_contains "with the nearest command" "$err" "did you mean \`task deploy\`?"
+run runs --limt 3
+expect_eq "an unknown flag is a usage error" "$rc" 2
+expect_contains "with the nearest flag" "$err" "did you mean --limit?"
 run initt
 expect_contains "did you mean" "$err" "did you mean \`task init\`?"
 run init

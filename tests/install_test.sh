@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# `cmake --install` into a temporary prefix: the binary, its templates, the man pages and
+# the completions land where their tools look, and the installed task finds its templates.
+set -u
+build=$1
+. "$(dirname "$0")/integration/lib.sh"
+prefix=$(mktemp -d)
+trap 'rm -rf "$prefix"' EXIT
+cmake --install "$build" --prefix "$prefix" >/dev/null
+expect_eq "install rc" "$?" 0
+expect_eq "the binary" "$([[ -x $prefix/bin/task ]] && echo yes)" yes
+expect_contains "man finds task-deploy there" "$(MANPAGER=cat man -M "$prefix/share/man" task-deploy 2>&1 | head -20)" "task deploy"
+expect_eq "bash completion" "$([[ -f $prefix/share/bash-completion/completions/task ]] && echo yes)" yes
+expect_eq "zsh completion" "$([[ -f $prefix/share/zsh/vendor-completions/_task ]] && echo yes)" yes
+expect_eq "fish completion" "$([[ -f $prefix/share/fish/vendor_completions.d/task.fish ]] && echo yes)" yes
+home=$(mktemp -d)
+out=$(env -u TASK_TEMPLATES HOME="$home" TASK_HOME="$home/state" "$prefix/bin/task" templates -o json 2>&1)
+expect_contains "the installed task finds its installed templates" "$out" '"shell"'
+rm -rf "$home"
+finish
