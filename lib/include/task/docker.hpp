@@ -156,6 +156,9 @@ class DockerClient {
   // Waits for the container to stop and returns its exit code.
   Result<int> wait_container(const std::string& id, const CancelCheck& cancelled = {});
   Result<void> kill_container(const std::string& id, const std::string& signal = "KILL");
+  // The signals the engine sent the container between `since` and `until` (seconds since
+  // the epoch): who stopped it, when it was not its own doing.
+  Result<std::vector<std::string>> kill_signals(const std::string& id, std::int64_t since, std::int64_t until);
   Result<void> remove_container(const std::string& id, bool force);
 
  private:

@@ -254,6 +254,31 @@ Result<void> DockerClient::kill_container(const std::string& id, const std::stri
   return {};
 }
 
+Result<std::vector<std::string>> DockerClient::kill_signals(const std::string& id, std::int64_t since, std::int64_t until) {
+  // The engine's events of the container between the two instants (seconds since the
+  // epoch), as it still has them: each `kill` names its signal.
+  const Json filters = {{"container", {id}}, {"event", {"kill"}}};
+  HttpCall call;
+  call.method = "GET";
+  call.target = impl_->versioned(fmt::format("/events?since={}&until={}&filters={}", since, until, docker::url_encode(filters.dump())));
+  call.timeout_ms = kRequestTimeoutMs;
+  auto response = impl_->expect_success(call, "cannot read the engine's events of container " + id.substr(0, 12));
+  if (!response) return std::unexpected(response.error());
+  std::vector<std::string> signals;
+  std::size_t at = 0;
+  const std::string& body = response->body;
+  while (at < body.size()) {
+    auto end = body.find('\n', at);
+    if (end == std::string::npos) end = body.size();
+    auto event = Json::parse(body.substr(at, end - at), nullptr, false);
+    if (event.is_object() && event.value("Action", "") == "kill") {
+      signals.push_back(event.value("Actor", Json::object()).value("Attributes", Json::object()).value("signal", ""));
+    }
+    at = end + 1;
+  }
+  return signals;
+}
+
 Result<void> DockerClient::remove_container(const std::string& id, bool force) {
   auto path = container_path(id);
   if (!path) return std::unexpected(path.error());

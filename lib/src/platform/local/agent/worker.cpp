@@ -259,13 +259,54 @@ void run_worker(const WorkerContext& context, Worker& worker, RunRecord run, con
       log.line(line.timestamp, line.stderr_stream ? "err" : "out", line.text);
     });
   }
-  auto exit_code = docker->wait_container(id, [&] { return context.stopping != nullptr && context.stopping->load(); });
+  const auto stopping = [&] { return context.stopping != nullptr && context.stopping->load(); };
+  auto exit_code = docker->wait_container(id, stopping);
+  // The engine went away under the run (stopped, restarted, crashed): wait for it to come
+  // back, then find what became of the container. What happened to the run is the
+  // platform's doing, not the task's.
+  bool engine_lost = false;
+  while (!exit_code && exit_code.error().code == Errc::platform && !stopping()) {
+    if (!engine_lost) {
+      log.note("the Docker engine went away while it ran: " + exit_code.error().message);
+      say("lost the Docker engine: " + exit_code.error().message + "; waiting for it to come back");
+    }
+    engine_lost = true;
+    std::this_thread::sleep_for(1s);
+    auto again = DockerClient::connect(context.endpoint);
+    if (!again) continue;
+    docker = std::move(again);
+    auto state_now = docker->inspect_container(id);
+    if (!state_now && state_now.error().code == Errc::not_found) {
+      finish(RunOutcome::error, std::nullopt, "the Docker engine went away while it ran, and its container with it");
+      return;
+    }
+    exit_code = docker->wait_container(id, stopping);
+  }
   if (!exit_code && exit_code.error().code == Errc::interrupted) return;
+  if (stopping() && !exit_code) return;  // the next agent re-attaches
+  if (exit_code && *exit_code != 0 && !engine_lost && !timed_out && replaced_by == 0) {
+    // Ended by a signal it did not send itself: the engine stopping (its shutdown stops
+    // every container) or someone stopping the container. Not the task's failure.
+    using std::chrono::duration_cast;
+    const auto since = duration_cast<std::chrono::seconds>(run.started_at->time_since_epoch()).count() - 1;
+    const auto until = duration_cast<std::chrono::seconds>(system_now().time_since_epoch()).count() + 1;
+    auto signals = docker->kill_signals(id, since, until);
+    if (!signals || !signals->empty()) {
+      engine_lost = true;
+      log.note(signals ? fmt::format("stopped from outside (signal {}), not by itself", signals->front())
+                       : "the Docker engine went away as it ended");
+    }
+  }
   RunOutcome outcome = RunOutcome::failed;
   std::string error;
   std::optional<int> code;
   if (exit_code) code = *exit_code;
-  if (timed_out) {
+  if (engine_lost && !(exit_code && *exit_code == 0)) {
+    outcome = RunOutcome::error;
+    error = exit_code ? fmt::format("stopped by the Docker engine, not by itself (its container ended with code {})", *exit_code)
+                      : "the Docker engine went away while it ran";
+    log.note(error);
+  } else if (timed_out) {
     outcome = RunOutcome::timed_out;
     error = fmt::format("killed after its timeout of {}", policy.timeout.count() >= 60 && policy.timeout.count() % 60 == 0
                                                               ? fmt::format("{}m", policy.timeout.count() / 60)
