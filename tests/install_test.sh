@@ -9,7 +9,7 @@ trap 'rm -rf "$prefix"' EXIT
 cmake --install "$build" --prefix "$prefix" >/dev/null
 expect_eq "install rc" "$?" 0
 expect_eq "the binary" "$([[ -x $prefix/bin/task ]] && echo yes)" yes
-expect_contains "man finds task-deploy there" "$(MANPAGER=cat man -M "$prefix/share/man" task-deploy 2>&1 | head -20)" "task deploy"
+expect_contains "man finds task-deploy there" "$(MANPAGER="cat" man -M "$prefix/share/man" task-deploy 2>&1 | head -20)" "task deploy"
 expect_eq "bash completion" "$([[ -f $prefix/share/bash-completion/completions/task ]] && echo yes)" yes
 expect_eq "zsh completion" "$([[ -f $prefix/share/zsh/vendor-completions/_task ]] && echo yes)" yes
 expect_eq "fish completion" "$([[ -f $prefix/share/fish/vendor_completions.d/task.fish ]] && echo yes)" yes
