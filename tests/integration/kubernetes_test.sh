@@ -90,15 +90,22 @@ users:
     exec: {apiVersion: client.authentication.k8s.io/v1beta1, command: ./token-plugin}
 - name: file
   user: {tokenFile: token.txt}
+- name: wrong
+  user: {token: not-a-token-the-cluster-knows-0042}
 contexts:
 - {name: dev-exec, context: {cluster: dev, user: plugin}}
 - {name: dev-file, context: {cluster: dev, user: file}}
+- {name: dev-wrong, context: {cluster: dev, user: wrong}}
 YAML
 run env add via-exec --platform kubernetes --kubeconfig "$work/kc/config" --registry "$registry" -o json
 expect_eq "an exec credential plugin (the file's current-context)" "$rc" 0
 expect_eq "the binding names the file" "$(jq -r .kubeconfig <<<"$out")" "$work/kc/config"
 run env add via-file --platform kubernetes --kubeconfig "$work/kc/config" --context dev-file --registry "$registry"
 expect_eq "a token file" "$rc" 0
+run env add wrong --platform kubernetes --kubeconfig "$work/kc/config" --context dev-wrong --registry "$registry"
+expect_eq "credentials the server refuses: exit 9" "$rc" 9
+expect_contains "saying so" "$err" "refused the credentials of context dev-wrong (401 Unauthorized)"
+expect_not_contains "without quoting them" "$err" "not-a-token-the-cluster-knows-0042"
 printf 'current-context: x\nclusters:\n  - name: [\n' >"$work/kc/broken"
 run env add broken --platform kubernetes --kubeconfig "$work/kc/broken"
 expect_eq "a malformed kubeconfig" "$rc" 3
