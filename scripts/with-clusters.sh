@@ -91,7 +91,8 @@ if [[ -z ${TASK_WITH_DOCKER_NETNS:-} || ${TASK_WITH_DOCKER_NETNS} != "$(readlink
       die "scripts/kube-servers.sh failed"
   fi
   export TASK_K8S_SERVERS
-  sweep_stale_state
+  # Inside another run (its PID namespace hides the owners outside): sweep nothing.
+  [[ -n ${TASK_WITH_DOCKER_OWNER:-} ]] || sweep_stale_state
   exec bash "$script_dir/with-docker.sh" bash "$self" "$@"
 fi
 

@@ -57,14 +57,19 @@ if [[ $marker != pending && $marker != "$(current_netns)" ]]; then
   [[ $(id -u) -eq 0 ]] || die "needs root (network namespaces and dockerd); try: sudo $0 $*"
   command -v unshare >/dev/null || die "unshare not found (apt-get install util-linux)"
   command -v dockerd >/dev/null || die "dockerd not found (apt-get install docker.io)"
-  sweep_stale_state
   # This shell stays as the parent: unshare blocks SIGINT and SIGTERM while it waits
   # for its child, so signals are passed on from here to the namespace's init (the
   # inner script), which stops CMD and the engine and cleans up. If unshare itself
   # dies, --kill-child sends that SIGTERM; if the inner script dies, the kernel kills
   # everything else in its PID namespace. The state directory names this shell as its
   # owner, so a later run can sweep it up after a SIGKILL.
-  export TASK_WITH_DOCKER_OWNER=$$
+  # A run inside another one (an engine of its own for one test) keeps the outer run's
+  # owner and sweeps nothing: from its PID namespace no owner outside is visible, so
+  # every live engine's directory would look stale.
+  if [[ -z ${TASK_WITH_DOCKER_OWNER:-} ]]; then
+    sweep_stale_state
+    export TASK_WITH_DOCKER_OWNER=$$
+  fi
   export TASK_WITH_DOCKER_NETNS=pending
   exec 3<&0
   unshare --net --pid --mount --fork --mount-proc --propagation private \
