@@ -371,32 +371,25 @@ Result<RecentHealth> recent_health(Store& store, std::int64_t deployment_id, Tim
 }
 
 DeploymentStats stats_of_runs(const Deployment& d, const std::vector<Run>& runs, const StatsQuery& query) {
-  const auto from = query.since.time_since_epoch().count(), to = query.until.time_since_epoch().count();
-  std::vector<RunSample> samples;
-  auto ms = [](const std::optional<Timestamp>& t) { return t ? t->time_since_epoch().count() : RunSample::none; };
+  // The runs of the window in fire-time order (ties keep their order in `runs`); a
+  // sample's id is its place in that order, from 1.
+  std::vector<std::size_t> order;
   for (std::size_t i = 0; i < runs.size(); ++i) {
-    const auto& r = runs[i];
-    const auto at = r.scheduled_at.time_since_epoch().count();
-    if (at < from || at >= to) continue;
-    samples.push_back(RunSample{static_cast<std::int64_t>(i + 1), at, ms(r.started_at), ms(r.finished_at),
-                                r.exit_code ? *r.exit_code : RunSample::none, r.outcome, r.trigger});
+    if (runs[i].scheduled_at >= query.since && runs[i].scheduled_at < query.until) order.push_back(i);
   }
-  // The newest run of a fire time is the one remembered: ids grow with fire time and then
-  // with their place in `runs` (newest first there).
-  std::stable_sort(samples.begin(), samples.end(), [](const auto& a, const auto& b) { return a.scheduled_ms < b.scheduled_ms; });
-  std::vector<std::int64_t> rank(runs.size() + 1, 0);
-  for (std::size_t k = 0; k < samples.size(); ++k) rank[static_cast<std::size_t>(samples[k].id)] = static_cast<std::int64_t>(k + 1);
-  std::vector<std::size_t> index(samples.size() + 1, 0);
-  for (auto& sample : samples) {
-    const auto at = static_cast<std::size_t>(sample.id);
-    sample.id = rank[at];
-    index[static_cast<std::size_t>(sample.id)] = at - 1;
+  std::stable_sort(order.begin(), order.end(), [&](auto x, auto y) { return runs[x].scheduled_at < runs[y].scheduled_at; });
+  auto ms = [](const std::optional<Timestamp>& t) { return t ? t->time_since_epoch().count() : RunSample::none; };
+  std::vector<RunSample> samples;
+  for (std::size_t k = 0; k < order.size(); ++k) {
+    const auto& r = runs[order[k]];
+    samples.push_back(RunSample{static_cast<std::int64_t>(k + 1), r.scheduled_at.time_since_epoch().count(), ms(r.started_at),
+                                ms(r.finished_at), r.exit_code ? *r.exit_code : RunSample::none, r.outcome, r.trigger});
   }
   std::vector<Hour> hours;
   split_hours(samples, hours);
   return deployment_stats(d, query, hours, [&](std::int64_t id) -> std::optional<Run> {
-    if (id < 1 || static_cast<std::size_t>(id) >= index.size()) return std::nullopt;
-    return runs[index[static_cast<std::size_t>(id)]];
+    if (id < 1 || static_cast<std::size_t>(id) > order.size()) return std::nullopt;
+    return runs[order[static_cast<std::size_t>(id) - 1]];
   });
 }
 

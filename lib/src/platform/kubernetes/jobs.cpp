@@ -66,18 +66,15 @@ std::optional<Timestamp> api_time(const Json& value) {
   return out;
 }
 
+bool created_before(const Json& x, const Json& y) {
+  // RFC 3339 in UTC compares as text; the name breaks ties (its suffix is random).
+  const std::string tx = text(at(x, "metadata"), "creationTimestamp"), ty = text(at(y, "metadata"), "creationTimestamp");
+  return tx != ty ? tx < ty : text(at(x, "metadata"), "name") < text(at(y, "metadata"), "name");
+}
+
 const Json* newest_pod(const std::vector<const Json*>& pods) {
-  const Json* newest = nullptr;
-  std::string newest_time;
-  for (const Json* p : pods) {
-    const std::string t = text(at(*p, "metadata"), "creationTimestamp");
-    // RFC 3339 in UTC compares as text; the name breaks ties (its suffix is random).
-    if (!newest || t > newest_time || (t == newest_time && text(at(*p, "metadata"), "name") > text(at(*newest, "metadata"), "name"))) {
-      newest = p;
-      newest_time = t;
-    }
-  }
-  return newest;
+  auto newest = std::max_element(pods.begin(), pods.end(), [](const Json* x, const Json* y) { return created_before(*x, *y); });
+  return newest == pods.end() ? nullptr : *newest;
 }
 
 Run run_of(const Json& job, const std::vector<const Json*>& pods) {

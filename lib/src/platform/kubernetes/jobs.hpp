@@ -26,6 +26,9 @@ using Json = nlohmann::json;
 // `pods` are the Job's, in any order.
 Run run_of(const Json& job, const std::vector<const Json*>& pods);
 
+// Whether Pod (or any object) `x` was made before `y`: by creation time, then name.
+bool created_before(const Json& x, const Json& y);
+
 // The newest of a Job's Pods, or nullptr.
 const Json* newest_pod(const std::vector<const Json*>& pods);
 

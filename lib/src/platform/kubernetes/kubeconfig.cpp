@@ -7,6 +7,7 @@
 #include <map>
 #include <set>
 #include <sstream>
+#include <variant>
 
 #include "docker/encoding.hpp"
 #include "task/text.hpp"
@@ -131,36 +132,61 @@ Result<Merged> merge(const std::vector<KubeconfigText>& files) {
   return m;
 }
 
+// How a key's value is read into its field: as text, a path (relative to the file),
+// base64 data, or true/false.
+struct Base64 {
+  std::string* out;
+};
+using Field = std::variant<std::string*, fs::path*, Base64, bool*>;
+struct Key {
+  const char* name;
+  Field field;
+};
+
+Result<void> read_field(const Reader& r, const YAML::Node& v, const std::string& key, const Field& field) {
+  if (auto* flag = std::get_if<bool*>(&field)) {
+    auto b = r.boolean(v, key);
+    if (!b) return std::unexpected(b.error());
+    **flag = *b;
+    return {};
+  }
+  const auto* data = std::get_if<Base64>(&field);
+  auto s = data ? r.base64(v, key) : r.scalar(v, key);
+  if (!s) return std::unexpected(s.error());
+  if (data) {
+    *data->out = *s;
+  } else if (auto* path = std::get_if<fs::path*>(&field)) {
+    **path = r.path(*s);
+  } else {
+    *std::get<std::string*>(field) = *s;
+  }
+  return {};
+}
+
+// The value of `key`, when it is one of `keys`, read into its field.
+Result<void> read_known(const Reader& r, const YAML::Node& v, const std::string& key, std::initializer_list<Key> keys) {
+  for (const auto& k : keys) {
+    if (key == k.name) return read_field(r, v, key, k.field);
+  }
+  return {};
+}
+
 Result<void> read_cluster(const Named& entry, ClusterAccess& a) {
   Reader r(*entry.file);
   if (!entry.body || !entry.body.IsMap()) return std::unexpected(r.at(entry.mark, "the cluster has no `cluster` mapping"));
   for (const auto& kv : entry.body) {
     const std::string key = kv.first.as<std::string>("");
-    const YAML::Node& v = kv.second;
-    if (key == "server") {
-      auto s = r.scalar(v, key);
-      if (!s) return std::unexpected(s.error());
-      a.server = *s;
-    } else if (key == "certificate-authority") {
-      auto s = r.scalar(v, key);
-      if (!s) return std::unexpected(s.error());
-      a.ca_file = r.path(*s);
-    } else if (key == "certificate-authority-data") {
-      auto s = r.base64(v, key);
-      if (!s) return std::unexpected(s.error());
-      a.ca_pem = *s;
-    } else if (key == "insecure-skip-tls-verify") {
-      auto b = r.boolean(v, key);
-      if (!b) return std::unexpected(b.error());
-      a.insecure = *b;
-    } else if (key == "tls-server-name") {
-      auto s = r.scalar(v, key);
-      if (!s) return std::unexpected(s.error());
-      a.tls_server_name = *s;
-    } else if (key == "proxy-url") {
+    if (key == "proxy-url") {
       return std::unexpected(r.at(kv.first.Mark(), "`proxy-url` is not supported: task connects to the API server directly"));
     }
     // Other keys (extensions, disable-compression) change nothing here.
+    auto read = read_known(r, kv.second, key,
+                           {{"server", &a.server},
+                            {"certificate-authority", &a.ca_file},
+                            {"certificate-authority-data", Base64{&a.ca_pem}},
+                            {"insecure-skip-tls-verify", &a.insecure},
+                            {"tls-server-name", &a.tls_server_name}});
+    if (!read) return read;
   }
   if (a.server.empty()) return std::unexpected(r.at(entry.mark, "the cluster has no `server`"));
   return {};
@@ -214,40 +240,17 @@ Result<void> read_user(const Named& entry, ClusterAccess& a) {
   for (const auto& kv : entry.body) {
     const std::string key = kv.first.as<std::string>("");
     const YAML::Node& v = kv.second;
-    auto text = [&]() { return r.scalar(v, key); };
-    if (key == "token") {
-      auto s = text();
-      if (!s) return std::unexpected(s.error());
-      a.token = *s;
-    } else if (key == "tokenFile") {
-      auto s = text();
-      if (!s) return std::unexpected(s.error());
-      a.token_file = r.path(*s);
-    } else if (key == "client-certificate") {
-      auto s = text();
-      if (!s) return std::unexpected(s.error());
-      a.cert_file = r.path(*s);
-    } else if (key == "client-key") {
-      auto s = text();
-      if (!s) return std::unexpected(s.error());
-      a.key_file = r.path(*s);
-    } else if (key == "client-certificate-data") {
-      auto s = r.base64(v, key);
-      if (!s) return std::unexpected(s.error());
-      a.cert_pem = *s;
-    } else if (key == "client-key-data") {
-      auto s = r.base64(v, key);
-      if (!s) return std::unexpected(s.error());
-      a.key_pem = *s;
-    } else if (key == "username") {
-      auto s = text();
-      if (!s) return std::unexpected(s.error());
-      a.username = *s;
-    } else if (key == "password") {
-      auto s = text();
-      if (!s) return std::unexpected(s.error());
-      a.password = *s;
-    } else if (key == "exec" && !v.IsNull()) {
+    auto read = read_known(r, v, key,
+                           {{"token", &a.token},
+                            {"tokenFile", &a.token_file},
+                            {"client-certificate", &a.cert_file},
+                            {"client-key", &a.key_file},
+                            {"client-certificate-data", Base64{&a.cert_pem}},
+                            {"client-key-data", Base64{&a.key_pem}},
+                            {"username", &a.username},
+                            {"password", &a.password}});
+    if (!read) return read;
+    if (key == "exec" && !v.IsNull()) {
       auto e = read_exec(r, v);
       if (!e) return std::unexpected(e.error());
       a.exec = std::move(*e);

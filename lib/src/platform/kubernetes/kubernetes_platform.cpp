@@ -167,10 +167,7 @@ Result<Image> KubernetesPlatform::publish(const std::string& task, const Image& 
     return fail(Errc::invalid_input, fmt::format("environment {} names no registry for its cluster to pull from", env.name),
                 fmt::format("set one: `task env set {} --registry HOST[:PORT]/PREFIX`", env.name));
   }
-  if (image.ref.starts_with(env.cluster.registry + "/" + task + "@sha256:")) return image;  // there already, by digest
-  auto docker = impl_->docker();
-  if (!docker) return std::unexpected(docker.error());
-  return kube::publish_image(**docker, env.cluster.registry, task, image, impl_->options.process_env);
+  return kube::publish_image([this] { return impl_->docker(); }, env.cluster.registry, task, image, impl_->options.process_env);
 }
 
 Result<std::vector<Event>> KubernetesPlatform::events(const std::string& task, const std::string& env, std::size_t limit) {

@@ -253,12 +253,7 @@ struct KubernetesPlatform::Impl {
     if (!pods) return std::unexpected(pods.error());
     std::vector<Json> out;
     for (const auto& p : (*pods)["items"]) out.push_back(p);
-    std::sort(out.begin(), out.end(), [](const Json& x, const Json& y) {
-      const auto& mx = x["metadata"];
-      const auto& my = y["metadata"];
-      const std::string tx = mx.value("creationTimestamp", ""), ty = my.value("creationTimestamp", "");
-      return tx != ty ? tx < ty : mx.value("name", "") < my.value("name", "");
-    });
+    std::sort(out.begin(), out.end(), kube::created_before);
     return out;
   }
 

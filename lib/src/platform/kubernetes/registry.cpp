@@ -33,10 +33,13 @@ bool registry_has(const std::string& host, const std::string& name, const std::s
 
 }  // namespace
 
-Result<Image> publish_image(DockerClient& docker, const std::string& registry, const std::string& task, const Image& image,
-                            const Environment& env) {
+Result<Image> publish_image(const std::function<Result<DockerClient*>()>& engine, const std::string& registry,
+                            const std::string& task, const Image& image, const Environment& env) {
   const std::string repo = registry + "/" + task;
   if (image.ref.starts_with(repo + "@sha256:")) return image;  // there already, by digest
+  auto client = engine();
+  if (!client) return std::unexpected(client.error());
+  DockerClient& docker = **client;
   // The engine's image: a build's id, or what a reference of another registry names.
   std::string source = image.digest;
   if (image.ref.find("@sha256:") != std::string::npos || source.empty() || !source.starts_with("sha256:")) source = image.ref;

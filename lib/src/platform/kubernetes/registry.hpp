@@ -2,6 +2,7 @@
 // The registry an environment's cluster pulls from: images pushed there from this
 // machine's Docker engine (a build's, or another registry's pulled first) and named by
 // digest, and whether it answers.
+#include <functional>
 #include <string>
 
 #include "task/deployment.hpp"
@@ -11,9 +12,10 @@
 
 namespace task::kube {
 
-// `image` in `registry`/`task`, by digest: pushed unless the registry has it already.
-Result<Image> publish_image(DockerClient& docker, const std::string& registry, const std::string& task, const Image& image,
-                            const Environment& env);
+// `image` in `registry`/`task`, by digest: pushed from this machine's engine (connected
+// only when something is to be sent) unless the registry has it already.
+Result<Image> publish_image(const std::function<Result<DockerClient*>()>& engine, const std::string& registry,
+                            const std::string& task, const Image& image, const Environment& env);
 
 // The doctor's check of the registry of environment `env`.
 Check registry_check(const std::string& env, const std::string& registry);
