@@ -86,8 +86,13 @@ task::Result<void> run_set_state(Context& ctx, const std::string& env_name, task
   const char* verb = state == task::DeploymentState::suspended ? "Suspended"
                      : state == task::DeploymentState::removed ? "Undeployed"
                                                                : "Resumed";
-  ctx.out.emit({{"task", d.task}, {"env", d.env}, {"state", task::to_string(state)}, {"revision", d.revision.number}},
+  ctx.out.emit({{"task", d.task}, {"env", d.env}, {"state", task::to_string(state)}, {"revision", d.revision.number},
+                {"changed", result->changed}},
                [&](std::string& out) {
+                 if (!result->changed) {
+                   out += fmt::format("{} in {} is {} already; nothing to do\n", d.task, d.env, task::to_string(state));
+                   return;
+                 }
                  out += fmt::format("{} {} in {}", ctx.out.paint(Style::success, verb), d.task, d.env);
                  if (state == task::DeploymentState::suspended) out += ": no new runs until `task resume`";
                  if (state == task::DeploymentState::removed) out += ": no new runs; its history is kept";

@@ -1,4 +1,7 @@
 // logs: of the latest run, a run, a build, or the deployment events.
+#include <cstdio>
+#include <optional>
+
 #include <fmt/format.h>
 
 #include <nlohmann/json.hpp>
@@ -13,6 +16,40 @@ namespace cli {
 namespace {
 
 using Json = nlohmann::json;
+
+// {"lines": [ITEM, …], "run": RUN} written as dump(2) would, an item at a time.
+class JsonStream {
+ public:
+  explicit JsonStream(std::FILE* out) : out_(out) {}
+  void item(const Json& value) {
+    std::fputs(first_ ? "{\n  \"lines\": [\n" : ",\n", out_);
+    first_ = false;
+    indented(value, "    ");
+  }
+  void close(const Json& run) {
+    std::fputs(first_ ? "{\n  \"lines\": [],\n  \"run\": " : "\n  ],\n  \"run\": ", out_);
+    const std::string text = run.dump(2, ' ', false, Json::error_handler_t::replace);
+    for (char c : text) {
+      std::fputc(c, out_);
+      if (c == '\n') std::fputs("  ", out_);
+    }
+    std::fputs("\n}\n", out_);
+    std::fflush(out_);
+  }
+
+ private:
+  void indented(const Json& value, const char* indent) {
+    const std::string text = value.dump(2, ' ', false, Json::error_handler_t::replace);
+    std::fputs(indent, out_);
+    for (char c : text) {
+      std::fputc(c, out_);
+      if (c == '\n') std::fputs(indent, out_);
+    }
+  }
+  std::FILE* out_;
+  bool first_ = true;
+};
+
 
 struct RunsFlags {
   std::string env;
@@ -73,8 +110,16 @@ task::Result<void> run_logs(Context& ctx, const RunsFlags& o) {
     query.since = ctx.now_ms() - std::chrono::duration_cast<std::chrono::milliseconds>(*d);
   }
   if (o.tail >= 0) query.tail = static_cast<std::size_t>(o.tail);
+  // A log of any size is written as it is read: lines as text, or the JSON document
+  // {"lines": […], "run": {…}} (the layout of -o json everywhere) one line at a time.
+  std::optional<JsonStream> json;
   if (!o.follow && ctx.out.format() == Format::table) {
     query.each = [&ctx](const task::Run& r, const task::RunLogLine& l) { print_line(ctx, r, l, false); };
+  } else if (!o.follow && ctx.out.format() == Format::json) {
+    json.emplace(stdout);
+    query.each = [&json](const task::Run&, const task::RunLogLine& l) {
+      json->item({{"time", l.timestamp}, {"stream", l.stream}, {"text", l.text}});
+    };
   }
   auto log = task::read_run_log(ctx.workspace(), query);
   if (!log && log.error().code == task::Errc::not_found && o.run_id.empty() && !o.follow) {
@@ -91,6 +136,10 @@ task::Result<void> run_logs(Context& ctx, const RunsFlags& o) {
   if (!log) return std::unexpected(log.error());
   if (!o.follow) {
     const auto& run = *log->run;
+    if (json) {
+      json->close(run_json(run));
+      return {};
+    }
     if (ctx.out.format() != Format::table) {
       Json list = Json::array();
       for (const auto& l : log->lines) list.push_back({{"time", l.timestamp}, {"stream", l.stream}, {"text", l.text}});

@@ -1,6 +1,7 @@
 #include <doctest/doctest.h>
 
 #include "task/name.hpp"
+#include "task/text.hpp"
 
 TEST_CASE("valid DNS-1123 labels are accepted") {
   for (std::string name : {"a", "health-check", "task1", "0abc", "a-b-c", "x123456789x123456789x123456789x123456789x123456789x123456789x12"}) {
@@ -25,4 +26,16 @@ TEST_CASE("invalid names are rejected with the reason and a suggestion") {
         "invalid task name `" + std::string(64, 'a') + "`: it is 64 characters long, at most 63 are allowed");
   CHECK(task::validate_name("prod env", "environment name").error().message ==
         "invalid environment name `prod env`: character ' ' at position 5 is not allowed");
+}
+
+TEST_CASE("a name with control characters or bytes that are not UTF-8 is shown escaped") {
+  auto nul = task::validate_name(std::string("fh\0evil", 7));
+  REQUIRE_FALSE(nul.has_value());
+  CHECK(nul.error().message.find("fh\\x00evil") != std::string::npos);
+  CHECK(nul.error().message.find('\0') == std::string::npos);
+  auto escape = task::validate_name("a\x1b[31mb");
+  REQUIRE_FALSE(escape.has_value());
+  CHECK(escape.error().message.find('\x1b') == std::string::npos);
+  CHECK(task::printable("caf\xc3\xa9") == "caf\xc3\xa9");  // UTF-8 stays as it is
+  CHECK(task::printable("\xff\xfe") == "\\xff\\xfe");
 }

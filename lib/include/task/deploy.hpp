@@ -94,6 +94,7 @@ Result<Config> parse_config_pairs(const std::vector<std::string>& pairs, bool se
 struct StateResult {
   Deployment deployment;
   RunnerStatus runner;
+  bool changed = true;  // false: it was in that state already
 };
 Result<StateResult> set_deployment_state(Workspace& workspace, const DeploymentKey& key, DeploymentState state);
 

@@ -28,6 +28,8 @@ struct TemplateInfo {
 
 // Every directory under `templates_dir` holding a template.yaml, sorted by name.
 Result<std::vector<TemplateInfo>> list_templates(const std::filesystem::path& templates_dir);
+// One template's manifest (DIR/template.yaml), its files checked to be there.
+Result<TemplateInfo> read_template_manifest(const std::filesystem::path& dir);
 
 // One template; an unknown name is Errc::not_found listing the known ones.
 Result<TemplateInfo> find_template(const std::filesystem::path& templates_dir, std::string_view name);

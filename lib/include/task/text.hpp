@@ -16,4 +16,8 @@ std::string closest_match(std::string_view word, const std::vector<std::string>&
 // U+10FFFF): what JSON output and a process environment can carry as text.
 bool is_valid_utf8(std::string_view text);
 
+// `text` as it can be shown in a message: control characters and bytes that are not
+// UTF-8 as \xNN escapes (a NUL or an escape sequence never reaches the terminal raw).
+std::string printable(std::string_view text);
+
 }  // namespace task

@@ -284,11 +284,18 @@ Result<StateResult> set_deployment_state(Workspace& workspace, const DeploymentK
   auto at = locate(workspace, key.task, key.env);
   if (!at) return std::unexpected(at.error());
   auto d = at->platform->set_state(at->key, state);
+  if (!d && d.error().code == Errc::conflict && state != DeploymentState::removed) {
+    // Already so (maybe by another command a moment ago): nothing to do, which is success.
+    auto now = at->platform->current(at->key);
+    if (now && now->deployment && now->deployment->state == state) {
+      return StateResult{std::move(*now->deployment), at->platform->runner(), false};
+    }
+  }
   if (!d) return std::unexpected(d.error());
   // Whatever runs deployments picks the change up at once; nothing is started for it.
   auto runner = at->platform->runner();
   if (runner.running) runner = at->platform->notify_changed();
-  return StateResult{std::move(*d), runner};
+  return StateResult{std::move(*d), runner, true};
 }
 
 }  // namespace task

@@ -53,8 +53,9 @@ ContainerState read_state(const Json& j) {
   return c;
 }
 
-// "2026-11-28T12:00:00.123456789Z" + 1 ns as the engine's `since`: "1795867200.123456790".
-std::string since_after(const std::string& timestamp) {
+// "2026-11-28T12:00:00.123456789Z" + 1 ns as the engine's `since`: "1795867200.123456790"
+// (with `after` false, the instant itself).
+std::string since_after(const std::string& timestamp, bool after = true) {
   auto whole = parse_rfc3339(timestamp);
   if (!whole) return {};
   std::int64_t nanos = 0;
@@ -67,7 +68,7 @@ std::string since_after(const std::string& timestamp) {
     for (; digits < 9; ++digits) nanos *= 10;
   }
   std::int64_t seconds = whole->time_since_epoch().count();
-  nanos += 1;
+  if (after) nanos += 1;
   if (nanos >= 1'000'000'000) {
     nanos -= 1'000'000'000;
     ++seconds;
@@ -163,6 +164,10 @@ Result<void> DockerClient::container_logs(const std::string& id, bool follow, co
   // `size` bytes of output; each stream's text is cut into lines here.
   std::string frames;
   std::string partial[2];
+  std::string last_stamp;      // of the last frame received
+  std::size_t stamp_bytes = 0;  // output received with that stamp
+  std::string skip_stamp;
+  std::size_t skip = 0;
   std::function<void(int, std::string_view, bool)> emit = [&](int stream, std::string_view text, bool final) {
     std::string& buffer = partial[stream];
     buffer.append(text);
@@ -199,13 +204,36 @@ Result<void> DockerClient::container_logs(const std::string& id, bool follow, co
       // A line longer than the engine's buffer comes in several frames, each stamped:
       // keep the first stamp only.
       std::string_view payload(frames.data() + at + 8, size);
-      if (!partial[stream].empty()) {
-        if (auto sp = payload.find(' '); sp != std::string_view::npos && sp >= 20 && payload[4] == '-') {
-          payload.remove_prefix(sp + 1);
-        }
-      }
-      emit(stream, payload, false);
       at += 8 + size;
+      std::string_view stamp, body = payload;
+      if (auto sp = payload.find(' '); sp != std::string_view::npos && sp >= 20 && payload[4] == '-') {
+        stamp = payload.substr(0, sp);
+        body = payload.substr(sp + 1);
+      }
+      bool skipped = false;
+      if (!stamp.empty()) {
+        if (stamp != last_stamp) {
+          last_stamp = std::string(stamp);
+          stamp_bytes = 0;
+        }
+        // Asked again from the last stamp: what came with it already is skipped.
+        if (skip > 0 && stamp == skip_stamp) {
+          const std::size_t n = std::min(skip, body.size());
+          skip -= n;
+          body.remove_prefix(n);
+          skipped = true;
+          if (body.empty()) continue;
+        }
+        stamp_bytes += body.size();
+      }
+      // A line's first piece keeps its stamp; a continuation's goes.
+      if (!partial[stream].empty()) {
+        emit(stream, body, false);
+      } else if (skipped) {
+        emit(stream, std::string(stamp) + " " + std::string(body), false);
+      } else {
+        emit(stream, payload, false);
+      }
     }
     frames.erase(0, at);
     return true;
@@ -216,6 +244,24 @@ Result<void> DockerClient::container_logs(const std::string& id, bool follow, co
   if (response->status < 200 || response->status >= 300) {
     return fail(Errc::platform, "cannot read the logs of container " + id.substr(0, 12) + ": " +
                                   docker::engine_message(*response));
+  }
+  if (follow && !(cancelled && cancelled())) {
+    // The engine may end a follow as the container exits before it has sent the last
+    // output (a last line without a newline, notably): ask once more for what came after
+    // the last frame, so that nothing it printed is missing.
+    // The engine stamps every piece of a long line with the line's first instant: ask
+    // from that instant itself and skip the bytes already received with it.
+    call.target = impl_->versioned("/containers/" + *path + "/logs?stdout=1&stderr=1&timestamps=1");
+    if (!last_stamp.empty()) {
+      call.target += "&since=" + since_after(last_stamp, false);
+      skip_stamp = last_stamp;
+      skip = stamp_bytes;
+    } else if (auto after = since_after(since); !since.empty() && !after.empty()) {
+      call.target += "&since=" + after;
+    }
+    call.timeout_ms = kRequestTimeoutMs;
+    frames.clear();
+    if (auto more = impl_->http.perform(call); more && more->status >= 200 && more->status < 300) {}
   }
   emit(0, {}, true);
   emit(1, {}, true);

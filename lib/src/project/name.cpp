@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include "task/text.hpp"
+
 namespace task {
 
 namespace {
@@ -34,7 +36,7 @@ Result<void> validate_name(std::string_view name, std::string_view what) {
     auto better = to_dns_label(name);
     std::string hint = rule;
     if (!better.empty() && better != name) hint += fmt::format(", e.g. `{}`", better);
-    return fail(Errc::invalid_input, fmt::format("invalid {} `{}`: {}", what, name, reason), hint);
+    return fail(Errc::invalid_input, fmt::format("invalid {} `{}`: {}", what, printable(name), reason), hint);
   };
   if (name.empty()) return reject("it is empty");
   if (name.size() > 63) return reject(fmt::format("it is {} characters long, at most 63 are allowed", name.size()));
@@ -42,7 +44,7 @@ Result<void> validate_name(std::string_view name, std::string_view what) {
     char c = name[i];
     if (c >= 'A' && c <= 'Z') return reject(fmt::format("uppercase letter '{}' at position {}", c, i + 1));
     if (!is_lower_alnum(c) && c != '-') {
-      return reject(fmt::format("character '{}' at position {} is not allowed", c, i + 1));
+      return reject(fmt::format("character '{}' at position {} is not allowed", printable(std::string_view(&c, 1)), i + 1));
     }
   }
   if (name.front() == '-') return reject("it starts with '-'");

@@ -9,9 +9,7 @@
 namespace task {
 namespace fs = std::filesystem;
 
-namespace {
-
-Result<TemplateInfo> read_manifest(const fs::path& dir) {
+Result<TemplateInfo> read_template_manifest(const fs::path& dir) {
   auto file = dir / "template.yaml";
   auto bad = [&](const YAML::Mark& mark, const std::string& what) {
     return fail(Errc::invalid_input,
@@ -63,8 +61,6 @@ Result<TemplateInfo> read_manifest(const fs::path& dir) {
   return info;
 }
 
-}  // namespace
-
 Result<std::vector<TemplateInfo>> list_templates(const fs::path& templates_dir) {
   std::error_code ec;
   fs::directory_iterator it(templates_dir, ec);
@@ -75,7 +71,7 @@ Result<std::vector<TemplateInfo>> list_templates(const fs::path& templates_dir) 
   std::vector<TemplateInfo> out;
   for (const auto& entry : it) {
     if (!entry.is_directory(ec) || !fs::exists(entry.path() / "template.yaml", ec)) continue;
-    auto info = read_manifest(entry.path());
+    auto info = read_template_manifest(entry.path());
     if (!info) return std::unexpected(info.error());
     out.push_back(std::move(*info));
   }

@@ -9,6 +9,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstring>
 #include <memory>
 #include <optional>
@@ -66,13 +67,27 @@ class Agent {
     {
       Scheduler scheduler(*store_, *runner, SchedulerOptions{options_.now, options_.log});
       scheduler.start();
-      bool reload = true;
-      auto last_load = std::chrono::steady_clock::now();
+      // Wake-ups are coalesced: the deployments are read again at most every 20 ms, and
+      // while a reload is due the socket is left unread, so a flood of datagrams costs
+      // one reload per 20 ms, not one per datagram.
+      constexpr auto kSpacing = 20ms;
+      using steady = std::chrono::steady_clock;
+      bool pending = true;
+      auto last_reload = steady::now() - kSpacing;
       while (!should_stop()) {
-        // Changes arrive as wake-ups; without a socket, look every minute.
-        if (socket_ < 0 && std::chrono::steady_clock::now() - last_load > 60s) reload = true;
-        if (reload) last_load = std::chrono::steady_clock::now();
-        reload = wait_until(scheduler.tick(reload));
+        const auto now = steady::now();
+        // Without a socket, changes are looked for every minute.
+        if (socket_ < 0 && now - last_reload > 60s) pending = true;
+        const bool reload = pending && now - last_reload >= kSpacing;
+        if (reload) {
+          pending = false;
+          last_reload = now;
+        }
+        auto until = scheduler.tick(reload);
+        if (pending) {
+          until = std::min(until, options_.now() + std::chrono::ceil<std::chrono::milliseconds>(kSpacing - (now - last_reload)));
+        }
+        if (wait_until(until, !pending)) pending = true;
       }
       say("agent stopping: running containers are left to be re-attached");
       scheduler.stop();
@@ -98,8 +113,11 @@ class Agent {
                                         std::strerror(errno)),
                   "check the permissions of $TASK_HOME (see `task doctor`)");
     }
-    if (::flock(lock_, LOCK_EX | LOCK_NB) != 0) {
+    // A killed agent's lock goes a moment after it is gone: agent_status waits for that,
+    // so only a live agent keeps this one from starting.
+    for (int i = 0; ::flock(lock_, LOCK_EX | LOCK_NB) != 0; ++i) {
       auto status = agent_status(options_.state_dir);
+      if (!status.running && i < 3) continue;
       return fail(Errc::conflict,
                   fmt::format("an agent already runs for {} (pid {})", options_.state_dir.string(), status.pid),
                   "one agent serves one TASK_HOME; `task agent status` shows it, `task agent stop` stops it");
@@ -128,8 +146,8 @@ class Agent {
     return {};
   }
 
-  // Sleeps until `until` or a wake-up; true when woken by a command (reload).
-  bool wait_until(Timestamp until) {
+  // Sleeps until `until` or (with `listen`) a wake-up; true when woken by a command.
+  bool wait_until(Timestamp until, bool listen) {
     auto delay = until - options_.now();
     if (delay < 0ms) delay = 0ms;
     if (delay > 60s) delay = 60s;
@@ -138,11 +156,11 @@ class Agent {
     timeout.tv_sec = static_cast<time_t>(ns / 1'000'000'000);
     timeout.tv_nsec = static_cast<long>(ns % 1'000'000'000);
     // The socket for commands' wake-ups, and the caller's descriptor for a stop.
-    pollfd fds[2] = {{socket_, POLLIN, 0}, {options_.wake_fd, POLLIN, 0}};
+    pollfd fds[2] = {{listen ? socket_ : -1, POLLIN, 0}, {options_.wake_fd, POLLIN, 0}};
     const int n = ::ppoll(fds, 2, &timeout, nullptr);
     bool woken = false;
     char buffer[64];
-    if (n > 0 && socket_ >= 0 && (fds[0].revents & POLLIN)) {
+    if (n > 0 && listen && socket_ >= 0 && (fds[0].revents & POLLIN)) {
       while (::recv(socket_, buffer, sizeof buffer, 0) > 0) woken = true;
     }
     return woken;

@@ -9,6 +9,7 @@
 
 #include <cstring>
 #include <fstream>
+#include <sstream>
 #include <thread>
 
 #include <fmt/format.h>
@@ -38,7 +39,9 @@ using namespace agent_detail;
 
 namespace {
 
-// Alive, and not a process the kernel is ending (a zombie, or one whose exit is under way).
+// Alive, and not a process the kernel is ending: a zombie, one whose exit is under way
+// (PF_EXITING in its flags), or one a SIGKILL is pending for. A killed agent is in that
+// state for a moment before its lock goes.
 bool process_alive(long pid) {
   if (pid <= 0 || ::kill(static_cast<pid_t>(pid), 0) != 0) return false;
   std::ifstream stat(fmt::format("/proc/{}/stat", pid));
@@ -46,7 +49,24 @@ bool process_alive(long pid) {
   const auto paren = text.rfind(')');
   if (paren == std::string::npos || paren + 2 >= text.size()) return true;  // no /proc to ask: kill said it is there
   const char state = text[paren + 2];
-  return state != 'Z' && state != 'X' && state != 'x';
+  if (state == 'Z' || state == 'X' || state == 'x') return false;
+  // After ") ": state, ppid, pgrp, session, tty_nr, tpgid, flags.
+  std::istringstream fields(text.substr(paren + 2));
+  std::string field;
+  unsigned long flags = 0;
+  for (int i = 0; i < 7 && fields >> field; ++i) {
+    if (i == 6) flags = std::strtoul(field.c_str(), nullptr, 10);
+  }
+  constexpr unsigned long kExiting = 0x4;  // PF_EXITING
+  if (flags & kExiting) return false;
+  std::ifstream status(fmt::format("/proc/{}/status", pid));
+  constexpr unsigned long long kSigkill = 1ULL << (SIGKILL - 1);
+  for (std::string line; std::getline(status, line);) {
+    if (line.starts_with("SigPnd:") || line.starts_with("ShdPnd:")) {
+      if (std::strtoull(line.c_str() + 7, nullptr, 16) & kSigkill) return false;
+    }
+  }
+  return true;
 }
 
 }  // namespace

@@ -37,7 +37,8 @@ std::size_t Scheduler::active() const {
 
 Timestamp Scheduler::tick(bool reload) {
   reap();
-  if (reload) load();
+  write_failed_ = false;
+  if (reload || unwritable_since_) load();
   Timestamp now = options_.now();
   release(now);
   for (auto& entry : entries_) process(entry, now);
@@ -45,7 +46,27 @@ Timestamp Scheduler::tick(bool reload) {
   now = options_.now();
   for (auto& entry : entries_) prepare(entry, now);
   auto next_pending = start_pending(now);
+  check_written();
   return next_wake(now, next_pending);
+}
+
+void Scheduler::write_failed(const Error& error) {
+  write_failed_ = true;
+  if (unwritable_since_) return;
+  unwritable_since_ = options_.now();
+  unwritable_error_ = error.message;
+  say(fmt::format("cannot write to the state store: {}; runs due are recorded and started as soon as it can", error.message));
+}
+
+// After a pass without a refused write, the outage of the store is an event of its own.
+void Scheduler::check_written() {
+  if (!unwritable_since_ || write_failed_) return;
+  const auto message = fmt::format("could not write to the state store from {} to {} ({}); runs due meanwhile started late",
+                                   format_rfc3339(floor_seconds(*unwritable_since_)),
+                                   format_rfc3339(floor_seconds(options_.now())), unwritable_error_);
+  if (!store_.add_event("", "", "store", message, options_.now())) return;
+  say(message);
+  unwritable_since_.reset();
 }
 
 void Scheduler::stop() {
@@ -65,7 +86,7 @@ void Scheduler::stop() {
 }
 
 Timestamp Scheduler::next_wake(Timestamp now, std::optional<Timestamp> pending) const {
-  Timestamp wake = now + 60s;
+  Timestamp wake = now + (unwritable_since_ ? 1s : 60s);
   for (const auto& e : entries_) {
     // Prepare ahead of the fire time …
     if (e.deployment.state == DeploymentState::active && e.next && !prepared_.contains(e.deployment.id)) {
@@ -175,7 +196,7 @@ void Scheduler::prepare(Entry& e, Timestamp now) {
   auto record = store_.add_run(run, now, at);
   e.deployment.scheduled_through = at;
   if (!record) {
-    if (record.error().code != Errc::conflict) say(fmt::format("cannot record a run: {}", record.error().message));
+    if (record.error().code != Errc::conflict) write_failed(record.error());
     e.next = next_fire_after(*e.schedule, *e.next);
     return;
   }
@@ -311,7 +332,7 @@ void Scheduler::fire(Entry& e, Instant t, RunTrigger trigger, Timestamp now) {
   }
   auto record = store_.add_run(run, now, to_ms(t));
   if (!record) {
-    if (record.error().code != Errc::conflict) say(fmt::format("cannot record a run: {}", record.error().message));
+    if (record.error().code != Errc::conflict) write_failed(record.error());
     return;
   }
   if (record->outcome == RunOutcome::skipped) {

@@ -69,6 +69,8 @@ class Scheduler {
   void reap();
   Timestamp next_wake(Timestamp now, std::optional<Timestamp> pending) const;
   Entry* entry_of(std::int64_t deployment_id);
+  void write_failed(const Error& error);
+  void check_written();
 
   Store& store_;
   Runner& runner_;
@@ -78,6 +80,11 @@ class Scheduler {
   std::vector<Entry> entries_;
   Timestamp started_{};
   bool stopped_ = false;
+  // The store refused a write (a full disk): fire times whose runs it could not record are
+  // tried again from the store's own state every second, until it takes them.
+  std::optional<Timestamp> unwritable_since_;
+  std::string unwritable_error_;
+  bool write_failed_ = false;  // in this pass
 };
 
 }  // namespace task

@@ -5,6 +5,8 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
 #include <fstream>
 #include <thread>
 
@@ -24,6 +26,9 @@ namespace {
 
 
 // Appends whole lines to the run's log, each in one write so readers never see half.
+// A line that cannot be written whole (the disk is full) is cut back out, and the log is
+// `behind` from there: later lines are not written until the worker fills the gap from
+// the engine, which keeps the container's output until the container is removed.
 class RunLog {
  public:
   explicit RunLog(const fs::path& path) : fd_(::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600)) {}
@@ -36,22 +41,42 @@ class RunLog {
   void mask(const Config& config) { mask_ = SecretMask(config); }
   std::string masked(std::string_view raw) const { return mask_(raw); }
 
-  void line(const std::string& timestamp, std::string_view stream, std::string_view raw) {
+  // The engine's output: dropped while behind (the gap is filled from the engine).
+  void output(const LogLine& line) {
+    if (!behind_) write_line(line.timestamp, line.stderr_stream ? "err" : "out", line.text);
+  }
+  // The agent's own notes about the run.
+  void note(std::string_view text) { write_line({}, "task", text); }
+
+  bool behind() const { return behind_; }
+  const std::string& write_error() const { return error_; }
+  void caught_up() { behind_ = false; }
+
+ private:
+  void write_line(const std::string& timestamp, std::string_view stream, std::string_view raw) {
     if (fd_ < 0) return;
-    const std::string text = masked(raw);
-    std::string out = fmt::format("{} {} {}\n", timestamp.empty() ? format_rfc3339_ns(std::chrono::system_clock::now()) : timestamp,
-                                  stream, text);
+    const std::string out = fmt::format(
+        "{} {} {}\n", timestamp.empty() ? format_rfc3339_ns(std::chrono::system_clock::now()) : timestamp, stream, masked(raw));
+    const off_t before = ::lseek(fd_, 0, SEEK_END);
     for (std::size_t at = 0; at < out.size();) {
       auto n = ::write(fd_, out.data() + at, out.size() - at);
-      if (n <= 0) return;
+      if (n <= 0) {
+        if (n < 0 && errno == EINTR) continue;
+        error_ = std::strerror(n < 0 ? errno : ENOSPC);
+        if (before >= 0) {
+          [[maybe_unused]] const int cut = ::ftruncate(fd_, before);  // never half a line
+        }
+        if (stream != "task") behind_ = true;
+        return;
+      }
       at += static_cast<std::size_t>(n);
     }
   }
-  void note(std::string_view text) { line({}, "task", text); }
 
- private:
   int fd_;
   SecretMask mask_;
+  bool behind_ = false;
+  std::string error_;
 };
 
 // The engine's timestamp of the last output line already in the log: a re-attached run
@@ -94,9 +119,12 @@ void run_worker(const WorkerContext& context, Worker& worker, RunRecord run, con
   RunLog log(run.log_path);
   log.mask(revision.config);
   const auto& policy = revision.policy;
+  const auto stopping = [&] { return context.stopping != nullptr && context.stopping->load(); };
   // The outcome, its failure notice and its retry: one transaction, so none is lost or
-  // stored without the others.
-  // Only a run that ran to an outcome of its own is tried again.
+  // stored without the others. Only a run that ran to an outcome of its own is tried
+  // again. Written until it is stored (a full disk is waited out, never a reason to drop
+  // an outcome); false only when the agent stops first: the container is then left for
+  // the next agent, which finds it ended and records it.
   auto finish = [&](RunOutcome outcome, std::optional<int> exit_code, const std::string& error, bool ran = false) {
     const auto finished_at = system_now();
     const auto retry = ran ? retry_of(run, policy, outcome, finished_at) : std::nullopt;
@@ -111,18 +139,21 @@ void run_worker(const WorkerContext& context, Worker& worker, RunRecord run, con
                            notice_payload(*kind, run, outcome, exit_code, log.masked(error), finished_at, tail)};
       }
     }
-    if (auto r = store.finish_run(run.id, outcome, exit_code, error, finished_at, notice ? &*notice : nullptr,
-                                  retry ? &*retry : nullptr);
-        !r) {
-      say("cannot record the outcome: " + r.error().message);
-    } else if (notice && context.notice_queued) {
-      context.notice_queued();
+    for (int attempt = 0;; ++attempt) {
+      auto r = store.finish_run(run.id, outcome, exit_code, error, finished_at, notice ? &*notice : nullptr,
+                                retry ? &*retry : nullptr);
+      if (r) break;
+      if (attempt == 0) say("cannot record the outcome: " + r.error().message + "; trying again every second");
+      if (stopping()) return false;
+      std::this_thread::sleep_for(1s);
     }
+    if (notice && context.notice_queued) context.notice_queued();
     say(fmt::format("{}{}", to_string(outcome), exit_code ? fmt::format(" (exit code {})", *exit_code) : std::string{}));
     if (retry) {
       say(fmt::format("retry {} of {} at {}", run.attempt, policy.retries,
                       format_rfc3339(std::chrono::floor<std::chrono::seconds>(retry->scheduled_at))));
     }
+    return true;
   };
 
   auto docker = DockerClient::connect(context.endpoint);
@@ -167,10 +198,17 @@ void run_worker(const WorkerContext& context, Worker& worker, RunRecord run, con
     auto created = docker->create_container(spec);
     if (!created && created.error().code == Errc::conflict) {
       // Its name is the run's own: a previous agent's request made it after all (it died
-      // before it could record the id). That container is this run's.
-      if (auto existing = docker->inspect_container(spec.name)) {
-        log.note("adopting the container a previous agent made for this run");
-        created = existing->id;
+      // before it could record the id). That container is this run's. The engine holds
+      // the name before the container can be looked up: a request still under way may
+      // need a moment to finish, or be given up by the engine (then the name is free).
+      for (int i = 0; i < 100 && !stopping() && !created && created.error().code == Errc::conflict; ++i) {
+        if (auto existing = docker->inspect_container(spec.name)) {
+          log.note("adopting the container a previous agent made for this run");
+          created = existing->id;
+          break;
+        }
+        std::this_thread::sleep_for(100ms);
+        created = docker->create_container(spec);
       }
     }
     if (!created) {
@@ -186,8 +224,7 @@ void run_worker(const WorkerContext& context, Worker& worker, RunRecord run, con
   if (worker.go.load() == Worker::wait) worker.go.wait(Worker::wait);
   switch (worker.go.load()) {
     case Worker::skip:
-      finish(RunOutcome::skipped, std::nullopt, worker.skip_reason);
-      docker->remove_container(id, true);
+      if (finish(RunOutcome::skipped, std::nullopt, worker.skip_reason)) docker->remove_container(id, true);
       return;
     case Worker::leave: return;  // the agent stops; the next one starts it
     default: break;
@@ -216,8 +253,7 @@ void run_worker(const WorkerContext& context, Worker& worker, RunRecord run, con
     store.set_run_started(run.id, *run.started_at);
     if (auto r = docker->start_container(id); !r) {
       log.note("cannot start the container: " + r.error().message);
-      finish(RunOutcome::failed, std::nullopt, r.error().message);
-      docker->remove_container(id, true);
+      if (finish(RunOutcome::failed, std::nullopt, r.error().message)) docker->remove_container(id, true);
       return;
     }
     started = true;
@@ -245,7 +281,7 @@ void run_worker(const WorkerContext& context, Worker& worker, RunRecord run, con
   };
   auto streamed = docker->container_logs(
       id, true, reattach ? last_output_timestamp(run.log_path) : std::string{},
-      [&](const LogLine& line) { log.line(line.timestamp, line.stderr_stream ? "err" : "out", line.text); }, cancelled);
+      [&](const LogLine& line) { log.output(line); }, cancelled);
   if (!streamed && streamed.error().code != Errc::interrupted) {
     say("lost the log stream: " + streamed.error().message);
   }
@@ -255,11 +291,8 @@ void run_worker(const WorkerContext& context, Worker& worker, RunRecord run, con
   if (timed_out || replaced_by != 0) {
     docker->kill_container(id);
     // What it printed until it was stopped.
-    docker->container_logs(id, false, last_output_timestamp(run.log_path), [&](const LogLine& line) {
-      log.line(line.timestamp, line.stderr_stream ? "err" : "out", line.text);
-    });
+    docker->container_logs(id, false, last_output_timestamp(run.log_path), [&](const LogLine& line) { log.output(line); });
   }
-  const auto stopping = [&] { return context.stopping != nullptr && context.stopping->load(); };
   auto exit_code = docker->wait_container(id, stopping);
   // The engine went away under the run (stopped, restarted, crashed): wait for it to come
   // back, then find what became of the container. What happened to the run is the
@@ -323,8 +356,17 @@ void run_worker(const WorkerContext& context, Worker& worker, RunRecord run, con
   } else {
     error = fmt::format("exited with code {}", *exit_code);
   }
-  finish(outcome, code, error, true);
-  // The log is stored: the container can go.
+  // Lines the disk had no room for, from the engine, before the outcome: the log is whole
+  // when the run is finished.
+  for (bool said = false; log.behind() && !stopping(); std::this_thread::sleep_for(1s)) {
+    if (!said) say("its log could not be written (" + log.write_error() + "); filling it from the engine");
+    said = true;
+    log.caught_up();
+    docker->container_logs(id, false, last_output_timestamp(run.log_path), [&](const LogLine& line) { log.output(line); });
+  }
+  if (log.behind()) return;  // the agent stops: the next one fills it
+  if (!finish(outcome, code, error, true)) return;
+  // The log and the outcome are stored: the container can go.
   docker->remove_container(id, true);
 
   // Logs to the history limits; records (for `task stats`) for 90 days.

@@ -2,10 +2,13 @@
 # The Docker engine stopped under the local platform while a run is going and others are
 # due, then started again: the runs it took are outcome error (the platform's fault, not
 # counted against the task), the agent recovers by itself, and later runs succeed.
-# Runs on an engine of its own (it is stopped and started), made by scripts/with-docker.sh.
+# The engine stays down for DOWN seconds (default 20). Runs on an engine of its own (it is
+# stopped and started), made by scripts/with-docker.sh.
+#   usage: engine_outage.sh TASK_BIN [DOWN]
 set -u
 task_bin=$(realpath "$1")
-. "$(dirname "$0")/lib.sh"
+down_for=${2:-20}
+. "$(dirname "$0")/../integration/lib.sh"
 [[ -n ${DOCKER_HOST:-} ]] || { echo "SKIP: DOCKER_HOST is unset (run under scripts/with-docker.sh)"; exit 0; }
 work=$(mktemp -d)
 engine_pid=""
@@ -38,6 +41,7 @@ expect_eq "a long run is going" "$(count out-long '.outcome == "running"')" 1
 old_pid=$(<"$(dirname "$sock")/docker.pid")
 mapfile -d '' engine_cmd <"/proc/$old_pid/cmdline"
 kill -TERM "$old_pid"
+stopped_at=$SECONDS
 wait_for 30 '! kill -0 "$old_pid" 2>/dev/null'
 expect_eq "the engine is down" "$(engine_up && echo up || echo down)" down
 # Runs fall due while it is down: each is an error, not a failure.
@@ -47,6 +51,9 @@ expect_eq "none of them failed" "$(count out-tick '.outcome == "failed"')" 0
 run_error=$(cd "$work/out-tick" && t runs -o json | jq -r '[.runs[] | select(.outcome == "error")][0].error')
 expect_contains "saying the engine is unreachable" "$run_error" "Docker engine"
 
+# The fault's length, not a wait for anything.
+((SECONDS - stopped_at < down_for)) && sleep "$((down_for - (SECONDS - stopped_at)))"
+errors_while_down=$(count out-tick '.outcome == "error"')
 # Start it again.
 setsid "${engine_cmd[@]}" >"$work/engine.log" 2>&1 &
 engine_pid=$!
@@ -65,4 +72,8 @@ expect_eq "and are counted as errors" "$(jq '.deployments[0].error >= 2' <<<"$st
 wait_for 30 '[[ $(docker ps -aq --filter label=task.name=out-long | wc -l) -eq 0 ]]'
 expect_eq "the taken-down run's container is removed" "$(docker ps -aq --filter label=task.name=out-long | wc -l)" 0
 t -q agent stop >/dev/null
+echo "engine outage: the engine down for $down_for s"
+printf '  %-44s %s\n' "runs due meanwhile: error (not failed)" "$errors_while_down" \
+  "failed runs" "$(( $(count out-tick '.outcome == "failed"') + $(count out-long '.outcome == "failed"') ))" \
+  "containers left" "$(docker ps -aq --filter label=task.name=out-long | wc -l)"
 finish
