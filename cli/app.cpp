@@ -12,6 +12,8 @@
 #include <filesystem>
 #include <map>
 
+#include "platform.hpp"
+#include "task/name.hpp"
 #include "task/text.hpp"
 #include "task/version.hpp"
 
@@ -26,6 +28,8 @@ std::string Command::path() const {
 std::vector<Flag> global_flags(Globals& g) {
   return {
       {"-C", "DIR", "Run as if task was started in DIR", &g.dir, {}, Complete::directory},
+      {"--task", "NAME", "The task a command about deployments is about (default: the project in this directory)",
+       &g.task},
       {"-o,--output", "FORMAT", "Output format: table for people, json or yaml for programs", &g.output,
        {"table", "json", "yaml"}, Complete::choices},
       {"-q,--quiet", "", "Print only data and errors: no progress, notes or hints", &g.quiet},
@@ -163,6 +167,13 @@ int run_app(int argc, char** argv, char** envp) {
                      "give an existing directory"});
       return static_cast<int>(task::Errc::not_found);
     }
+  }
+  if (!ctx.globals.task.empty()) {
+    if (auto valid = task::validate_name(ctx.globals.task); !valid) {
+      ctx.out.error({task::Errc::usage, "--task: " + valid.error().message, valid.error().hint});
+      return static_cast<int>(task::Errc::usage);
+    }
+    set_named_task(ctx.globals.task);
   }
   std::error_code ec;
   auto exe = std::filesystem::read_symlink("/proc/self/exe", ec);

@@ -23,11 +23,14 @@ struct DeployFlags {
   int build_id = 0;
   std::string image;
   bool dry_run = false;
+  bool resume = false;
 };
+
+task::Result<void> run_set_state(Context& ctx, const std::string& env_name, task::DeploymentState state);
 
 task::Result<void> run_deploy(Context& ctx, const DeployFlags& o) {
   task::DeployOptions options;
-  if (!o.interval.empty() && !(o.build_id > 0 && !o.image.empty())) {
+  if (!(o.build_id > 0 && !o.image.empty())) {
     auto config = task::load_project(fs::current_path());
     if (!config) return std::unexpected(config.error());
     options.project = std::move(*config);
@@ -39,6 +42,7 @@ task::Result<void> run_deploy(Context& ctx, const DeployFlags& o) {
   options.build = o.build_id;
   options.image = o.image;
   options.dry_run = o.dry_run;
+  options.resume = o.resume;
   options.build_now = [&]() {
     ctx.out.note(fmt::format("no build of {} for its current source yet: building it", options.project.name));
     return build_for_deploy(ctx);
@@ -46,7 +50,19 @@ task::Result<void> run_deploy(Context& ctx, const DeployFlags& o) {
   auto result = task::deploy(ctx.workspace(), options);
   if (!result) return std::unexpected(result.error());
   const auto& r = *result;
+  const std::string zone = r.revision.timezone == "UTC" ? "" : " (" + r.revision.timezone + ")";
+  if (r.schedule_source == task::ScheduleSource::kept) {
+    ctx.out.note(fmt::format("{} keeps its schedule {}{}; --interval or task.yaml's `schedule:` changes it", r.env.name,
+                             r.revision.schedule, zone));
+  } else if (r.schedule_source == task::ScheduleSource::file) {
+    ctx.out.note(fmt::format("the schedule for {} from task.yaml: {}{}", r.env.name, r.revision.schedule, zone));
+  } else if (!r.overridden.empty()) {
+    ctx.out.note(fmt::format("--interval overrides task.yaml's schedule for {} ({})", r.env.name, r.overridden));
+  }
   if (!r.dry_run && r.changed) return print_revision(ctx, r, "Deployed");
+  if (!r.dry_run && o.resume && r.before && r.before->state == task::DeploymentState::suspended) {
+    return run_set_state(ctx, r.env.name, task::DeploymentState::active);  // nothing else to change
+  }
   const std::int64_t current = r.before ? r.before->revision.number : 0;
   Json next_json = Json::array();
   for (const auto& t : r.next_runs) next_json.push_back(t);
@@ -121,15 +137,19 @@ void add_deploy_commands(Commands& commands) {
           "code, the last 20 lines of the log with secrets masked, and the `task logs --run` command for the "
           "rest. A delivery that fails is tried again up to 6 times (2s, 6s, 18s, 54s and 162s apart), except "
           "when the endpoint answers 4xx; each attempt is in `task logs --events`.",
-      .flags = {{"--interval", "SCHEDULE", "When to run: cron (5 or 6 fields), @hourly, @every 30s …", &o->interval},
+      .flags = {{"--interval", "SCHEDULE",
+                 "When to run: cron (5 or 6 fields), @hourly, \"@every 30s\" … (default: task.yaml's `schedule:`, "
+                 "else the deployment's own)",
+                 &o->interval},
                 {"--timezone", "TZ", "IANA time zone of the schedule (default UTC)", &o->timezone},
                 {"--env", "ENV", "The environment (default: the first, development)", &o->env},
                 {"--build", "ID", "Deploy this build (see `task builds`)", &o->build_id},
                 {"--image", "REF", "Deploy this image from the Docker engine instead of a build", &o->image},
+                {"--resume", "", "Resume the deployment if it is suspended (else it stays suspended)", &o->resume},
                 {"--dry-run", "", "Check everything and show what would change; change nothing", &o->dry_run}},
       .examples = {{"task deploy --interval \"*/5 * * * *\"", "every five minutes"},
                    {"task deploy --interval \"0 9 * * 1-5\" --timezone Europe/Berlin", "weekdays at 09:00 in Berlin"},
-                   {"task deploy --interval @every 2s --dry-run", "what would change"}},
+                   {"task deploy --interval \"@every 2s\" --dry-run", "what would change"}},
       .run = [o](Context& ctx) { return run_deploy(ctx, *o); },
   });
   add_status_commands(commands);

@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "command.hpp"
+#include "json_stream.hpp"
 #include "platform.hpp"
 #include "run_view.hpp"
 #include "task/duration.hpp"
@@ -16,40 +17,6 @@ namespace cli {
 namespace {
 
 using Json = nlohmann::json;
-
-// {"lines": [ITEM, …], "run": RUN} written as dump(2) would, an item at a time.
-class JsonStream {
- public:
-  explicit JsonStream(std::FILE* out) : out_(out) {}
-  void item(const Json& value) {
-    std::fputs(first_ ? "{\n  \"lines\": [\n" : ",\n", out_);
-    first_ = false;
-    indented(value, "    ");
-  }
-  void close(const Json& run) {
-    std::fputs(first_ ? "{\n  \"lines\": [],\n  \"run\": " : "\n  ],\n  \"run\": ", out_);
-    const std::string text = run.dump(2, ' ', false, Json::error_handler_t::replace);
-    for (char c : text) {
-      std::fputc(c, out_);
-      if (c == '\n') std::fputs("  ", out_);
-    }
-    std::fputs("\n}\n", out_);
-    std::fflush(out_);
-  }
-
- private:
-  void indented(const Json& value, const char* indent) {
-    const std::string text = value.dump(2, ' ', false, Json::error_handler_t::replace);
-    std::fputs(indent, out_);
-    for (char c : text) {
-      std::fputc(c, out_);
-      if (c == '\n') std::fputs(indent, out_);
-    }
-  }
-  std::FILE* out_;
-  bool first_ = true;
-};
-
 
 struct RunsFlags {
   std::string env;
@@ -113,8 +80,26 @@ task::Result<void> run_logs(Context& ctx, const RunsFlags& o) {
   // A log of any size is written as it is read: lines as text, or the JSON document
   // {"lines": […], "run": {…}} (the layout of -o json everywhere) one line at a time.
   std::optional<JsonStream> json;
+  // Which run this is, on standard error above its lines: run, task, environment,
+  // trigger and outcome (and the error of one that did not succeed).
+  bool headed = false;
+  auto header = [&](const task::Run& r) {
+    if (headed) return;
+    headed = true;
+    std::string outcome(task::to_string(r.outcome));
+    if (r.exit_code) outcome += fmt::format(" (exit code {})", *r.exit_code);
+    ctx.out.note(ctx.out.paint_err(Style::muted,
+                                   fmt::format("run {} of {} in {} · {} · {} · due {}{}", r.id, r.task, r.env,
+                                               task::to_string(r.trigger), outcome, rfc3339(r.scheduled_at),
+                                               r.error.empty() || r.outcome == task::RunOutcome::succeeded
+                                                   ? ""
+                                                   : " · " + r.error)));
+  };
   if (!o.follow && ctx.out.format() == Format::table) {
-    query.each = [&ctx](const task::Run& r, const task::RunLogLine& l) { print_line(ctx, r, l, false); };
+    query.each = [&ctx, &header](const task::Run& r, const task::RunLogLine& l) {
+      header(r);
+      print_line(ctx, r, l, false);
+    };
   } else if (!o.follow && ctx.out.format() == Format::json) {
     json.emplace(stdout);
     query.each = [&json](const task::Run&, const task::RunLogLine& l) {
@@ -146,6 +131,7 @@ task::Result<void> run_logs(Context& ctx, const RunsFlags& o) {
       ctx.out.emit({{"run", run_json(run)}, {"lines", list}}, [](std::string&) {});
       return {};
     }
+    header(run);
     for (const auto& l : log->lines) print_line(ctx, run, l);
     if (!task::is_finished(run.outcome)) {
       ctx.out.note(fmt::format("run {} is still {}; `task logs -f` follows it", run.id, task::to_string(run.outcome)));

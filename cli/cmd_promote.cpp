@@ -20,15 +20,24 @@ struct PromoteFlags {
   std::string from, to, env;
   std::string interval, timezone;
   bool dry_run = false;
+  bool resume = false;
   bool force = false;
   int revision = 0;
   std::vector<std::string> pairs;
 };
 
 task::Result<void> run_promote(Context& ctx, const PromoteFlags& o) {
-  auto name = required_project_task();
-  if (!name) return std::unexpected(name.error());
-  auto result = task::promote(ctx.workspace(), {*name, o.from, o.to, o.interval, o.timezone, o.force, o.dry_run});
+  // task.yaml's schedules when the project is here; by --task, the target's own.
+  task::ProjectConfig project;
+  if (task_named()) {
+    project.name = project_task();
+  } else if (auto here = task::load_project(fs::current_path())) {
+    project = std::move(*here);
+  } else {
+    return std::unexpected(here.error());
+  }
+  auto result = task::promote(ctx.workspace(), {project.name, o.from, o.to, o.interval, o.timezone, o.force, o.dry_run,
+                                                o.resume, project.schedule});
   if (!result) return std::unexpected(result.error());
   const auto& r = *result;
   if (r.kept_schedule) {
@@ -50,9 +59,21 @@ task::Result<void> run_promote(Context& ctx, const PromoteFlags& o) {
 task::Result<void> run_rollback(Context& ctx, const PromoteFlags& o) {
   auto name = required_project_task();
   if (!name) return std::unexpected(name.error());
-  auto result = task::rollback(ctx.workspace(), {*name, o.env, o.revision});
+  auto result = task::rollback(ctx.workspace(), {*name, o.env, o.revision, o.dry_run, o.resume});
   if (!result) return std::unexpected(result.error());
-  return print_revision(ctx, *result, fmt::format("Rolled back to revision {}:", result->restored));
+  const auto& r = *result;
+  if (!r.dry_run) return print_revision(ctx, r, fmt::format("Rolled back to revision {}:", r.restored));
+  ctx.out.emit({{"dry_run", true}, {"task", r.task}, {"env", r.env.name}, {"restored", r.restored},
+                {"revision", r.revision.number}, {"image_id", r.revision.image.digest}, {"schedule", r.revision.schedule},
+                {"timezone", r.revision.timezone}, {"changes", r.revision.change}},
+               [&](std::string& out) {
+                 out += fmt::format("{} would roll {} in {} back to revision {} as revision {} ({}): {} {}\nnothing was "
+                                    "changed\n",
+                                    ctx.out.paint(Style::warning, "Dry run:"), r.task, r.env.name, r.restored,
+                                    r.revision.number, r.revision.change.empty() ? "no change" : r.revision.change,
+                                    r.revision.image.digest.substr(0, 19), r.revision.schedule);
+               });
+  return {};
 }
 
 task::Result<void> run_history(Context& ctx, const PromoteFlags& o) {
@@ -123,6 +144,7 @@ void add_promote_commands(Commands& commands) {
                 {"--interval", "SCHEDULE", "Another schedule in the target", &p->interval},
                 {"--timezone", "TZ", "Another time zone in the target", &p->timezone},
                 {"--force", "", "Promote even though the image's last run failed", &p->force},
+                {"--resume", "", "Resume the target if it is suspended (else it stays suspended)", &p->resume},
                 {"--dry-run", "", "Show what would change; change nothing", &p->dry_run}},
       .examples = {{"task promote", "development → production"},
                    {"task promote --interval \"0 * * * *\"", "hourly in production"}},
@@ -133,8 +155,10 @@ void add_promote_commands(Commands& commands) {
       .words = {"rollback"},
       .summary = "Go back to an earlier revision (image, schedule, configuration) as a new revision",
       .flags = {{"--env", "ENV", "The environment (default: the first, development)", &r->env},
-                {"--to", "REV", "The revision to go back to (default: the previous one)", &r->revision}},
-      .examples = {{"task rollback --env production", ""}, {"task rollback --to 3", ""}},
+                {"--to", "REV", "The revision to go back to (default: the previous one)", &r->revision},
+                {"--resume", "", "Resume the deployment if it is suspended (else it stays suspended)", &r->resume},
+                {"--dry-run", "", "Show what would change; change nothing", &r->dry_run}},
+      .examples = {{"task rollback --env production", ""}, {"task rollback --to 3 --dry-run", "what would change"}},
       .run = [r](Context& ctx) { return run_rollback(ctx, *r); },
   });
   auto h = std::make_shared<PromoteFlags>();

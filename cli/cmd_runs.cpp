@@ -7,7 +7,10 @@
 #include "command.hpp"
 #include "platform.hpp"
 #include "run_view.hpp"
+#include "task/duration.hpp"
 #include "task/project.hpp"
+#include "task/runs.hpp"
+#include "task/text.hpp"
 
 namespace cli {
 
@@ -23,11 +26,50 @@ struct RunsFlags {
   bool wait = false;
   bool follow = false;
   bool force = false;
+  std::string status, trigger, since;
 };
+
+// The value of a flag among the names an enum prints as, or a usage error listing them.
+template <typename E, std::size_t N>
+task::Result<std::optional<E>> named(std::string_view flag, const std::string& value, const E (&all)[N]) {
+  if (value.empty()) return std::optional<E>{};
+  std::vector<std::string> names;
+  for (E e : all) {
+    if (task::to_string(e) == value) return std::optional<E>{e};
+    names.emplace_back(task::to_string(e));
+  }
+  return task::fail(task::Errc::usage, fmt::format("{} `{}` is not one of {}", flag, value, task::join(names, ", ")));
+}
+
+using task::RunOutcome;
+using task::RunTrigger;
+constexpr RunOutcome kOutcomes[] = {RunOutcome::pending,   RunOutcome::starting, RunOutcome::running,
+                                    RunOutcome::succeeded, RunOutcome::failed,   RunOutcome::timed_out,
+                                    RunOutcome::skipped,   RunOutcome::lost,     RunOutcome::cancelled,
+                                    RunOutcome::error};
+constexpr RunTrigger kTriggers[] = {RunTrigger::schedule, RunTrigger::manual, RunTrigger::retry, RunTrigger::catch_up};
+
+// Why a run did not succeed, in a column's width.
+std::string reason(const task::Run& r) {
+  if (r.outcome == RunOutcome::succeeded || r.error.empty()) return "-";
+  return r.error.size() > 48 ? r.error.substr(0, 47) + "…" : r.error;
+}
 
 task::Result<void> run_runs(Context& ctx, const RunsFlags& o) {
   if (o.limit < 1) return task::fail(task::Errc::usage, "--limit must be at least 1");
-  auto runs = task::list_runs(ctx.workspace(), {project_task(), o.env, static_cast<std::size_t>(o.limit)});
+  task::RunsQuery query{project_task(), o.env, static_cast<std::size_t>(o.limit), {}, {}, {}};
+  auto outcome = named("--status", o.status, kOutcomes);
+  if (!outcome) return std::unexpected(outcome.error());
+  auto trigger = named("--trigger", o.trigger, kTriggers);
+  if (!trigger) return std::unexpected(trigger.error());
+  query.outcome = *outcome;
+  query.trigger = *trigger;
+  if (!o.since.empty()) {
+    auto d = task::parse_duration(o.since);
+    if (!d) return task::fail(task::Errc::usage, fmt::format("--since `{}` is not a duration", o.since), "e.g. --since 24h");
+    query.since = ctx.now_ms() - std::chrono::duration_cast<std::chrono::milliseconds>(*d);
+  }
+  auto runs = task::list_runs(ctx.workspace(), query);
   if (!runs) return std::unexpected(runs.error());
   Json list = Json::array();
   for (const auto& r : *runs) list.push_back(run_json(r));
@@ -36,7 +78,7 @@ task::Result<void> run_runs(Context& ctx, const RunsFlags& o) {
       out += "no runs yet: deploy with `task deploy --interval SCHEDULE`, or start one with `task run`\n";
       return;
     }
-    Table table({"RUN", "TASK", "ENV", "SCHEDULED", "LATE", "DURATION", "OUTCOME", "EXIT", "TRIGGER", "ATTEMPT"});
+    Table table({"RUN", "TASK", "ENV", "SCHEDULED", "LATE", "DURATION", "OUTCOME", "EXIT", "TRIGGER", "ATTEMPT", "REASON"});
     for (const auto& r : *runs) {
       std::string late = "-";
       if (r.started_at) late = fmt::format("+{}", short_duration(*r.started_at - r.scheduled_at));
@@ -44,7 +86,7 @@ task::Result<void> run_runs(Context& ctx, const RunsFlags& o) {
                  r.started_at && r.finished_at ? short_duration(*r.finished_at - *r.started_at) : "-",
                  ctx.out.paint(outcome_style(task::to_string(r.outcome)), task::to_string(r.outcome)),
                  r.exit_code ? std::to_string(*r.exit_code) : "-", std::string(task::to_string(r.trigger)),
-                 std::to_string(r.attempt)});
+                 std::to_string(r.attempt), reason(r)});
     }
     table.render(out, ctx.out);
   });
@@ -107,10 +149,17 @@ void add_runs_commands(Commands& commands) {
   commands.push_back({
       .words = {"runs"},
       .summary = "The run history: when each run was due and started, how long it took, its outcome",
-      .description = "In a task project, its runs; elsewhere, the runs of every task. Newest first.",
+      .description = "In a task project (or with --task), its runs; elsewhere, the runs of every task. Newest fire "
+                     "time first; REASON says why a run did not succeed.",
       .flags = {{"--env", "ENV", "Only runs in this environment", &list->env},
-                {"-n,--limit", "N", "Show at most N runs (default 20)", &list->limit}},
-      .examples = {{"task runs", ""}, {"task runs -o json | jq '.runs[] | {id, outcome, lateness_ms}'", ""}},
+                {"-n,--limit", "N", "Show at most N runs (default 20)", &list->limit},
+                {"--status", "OUTCOME", "Only runs with this outcome: succeeded, failed, timed-out, error, skipped …",
+                 &list->status},
+                {"--trigger", "TRIGGER", "Only runs started so: schedule, manual, retry, catch-up", &list->trigger},
+                {"--since", "DURATION", "Only runs due in the last DURATION (e.g. 24h)", &list->since}},
+      .examples = {{"task runs", ""},
+                   {"task runs --status failed --since 24h", "the failures of the last day"},
+                   {"task runs -o json | jq '.runs[] | {id, outcome, lateness_ms}'", ""}},
       .run = [list](Context& ctx) { return run_runs(ctx, *list); },
   });
   auto now = std::make_shared<RunsFlags>();

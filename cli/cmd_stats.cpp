@@ -25,7 +25,6 @@ using Json = nlohmann::json;
 
 struct StatsFlags {
   std::string env;
-  std::string task;
   bool all = false;
   std::string since = "7d";
   std::string by;
@@ -62,10 +61,8 @@ task::Result<task::StatsQuery> make_query(Context& ctx, const StatsFlags& o) {
     if (auto env = ctx.workspace().environment(o.env); !env) return std::unexpected(env.error());
     q.env = o.env;
   }
-  q.task = o.task;
-  if (q.task.empty() && !o.all) {
-    if (auto config = task::load_project(fs::current_path())) q.task = config->name;
-  }
+  // --task (a global flag) or the project here; else, and with --all, every task.
+  if (!o.all) q.task = project_task();
   // Removed deployments still have a history worth seeing when asked for by name.
   q.include_removed = !q.task.empty();
   return q;
@@ -139,7 +136,6 @@ void add_stats_commands(Commands& commands) {
                 {"--by", "PERIOD", "Periods of the chart: hour or day (default: hour up to 2 days, else day)", &o->by,
                  {"hour", "day"}, Complete::choices},
                 {"--env", "ENV", "Only this environment", &o->env},
-                {"--task", "NAME", "Only this task (default: the project here, else every task)", &o->task},
                 {"--all", "", "Every task, also inside a project", &o->all},
                 {"--html", "FILE", "Write a self-contained HTML report to FILE (- for stdout)", &o->html, {}, Complete::file}},
       .examples = {{"task stats", "the project's task, the last 7 days by day"},

@@ -46,6 +46,7 @@ struct Example {
 // Flags every command takes.
 struct Globals {
   std::string dir;
+  std::string task;  // --task: the task a deployment command is about, from anywhere
   std::string output = "table";
   bool quiet = false;
   bool verbose = false;

@@ -101,7 +101,11 @@ task::Result<void> print_revision(Context& ctx, const task::RevisionResult& r, s
                                     r.env.name, r.revision.number, r.revision.change);
                  out += fmt::format("  image     {} ({})\n", r.revision.image.ref, r.revision.image.digest.substr(0, 19));
                  out += fmt::format("  schedule  {}: {}\n", r.revision.schedule, r.schedule_words);
-                 for (std::size_t i = 0; i < r.next_runs.size(); ++i) {
+                 const bool suspended = r.after && r.after->state == task::DeploymentState::suspended;
+                 if (suspended) {
+                   out += "  state     suspended: no runs until `task resume` (or this command with --resume)\n";
+                 }
+                 for (std::size_t i = 0; !suspended && i < r.next_runs.size(); ++i) {
                    out += fmt::format("  {}  {}\n", i == 0 ? "next runs" : "         ", r.next_runs[i]);
                  }
                  if (!r.runner.description.empty()) {
@@ -121,14 +125,32 @@ Style outcome_style(std::string_view outcome) {
   return Style::accent;
 }
 
+namespace {
+std::string& named_task() {
+  static std::string name;
+  return name;
+}
+}  // namespace
+
+void set_named_task(std::string name) { named_task() = std::move(name); }
+bool task_named() { return !named_task().empty(); }
+
 std::string project_task() {
+  if (task_named()) return named_task();
   auto config = task::load_project(std::filesystem::current_path());
   return config ? config->name : std::string{};
 }
 
 task::Result<std::string> required_project_task() {
+  if (task_named()) return named_task();
   auto config = task::load_project(std::filesystem::current_path());
-  if (!config) return std::unexpected(config.error());
+  if (!config) {
+    if (config.error().code == task::Errc::not_found) {
+      return task::fail(config.error().code, config.error().message,
+                        "run this in a task project, or name the task: --task NAME (`task status` lists them)");
+    }
+    return std::unexpected(config.error());
+  }
   return config->name;
 }
 

@@ -30,9 +30,12 @@ task::Result<void> show_build_log(Context& ctx, int build_id);
 // A build as `task build -o json` and `task builds -o json` print it.
 nlohmann::json build_json(const task::BuildRecord& build);
 
-// The task of the project here ("" outside a project).
+// The task named by --task, else the project here's ("" outside a project).
 std::string project_task();
-// The task of the project here, or the error that there is none.
+// The task named by --task, else the project here's, or the error that there is none.
 task::Result<std::string> required_project_task();
+// --task NAME: the task every command about deployments is about, from any directory.
+void set_named_task(std::string name);
+bool task_named();
 
 }  // namespace cli

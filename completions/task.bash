@@ -19,25 +19,25 @@ __task_flags() {
     "config set") echo "--env --secret" ;;
     "config unset") echo "--env" ;;
     "connect") echo "--branch --path --dockerfile --name --dir" ;;
-    "deploy") echo "--interval --timezone --env --build --image --dry-run" ;;
+    "deploy") echo "--interval --timezone --env --build --image --resume --dry-run" ;;
     "env add") echo "--after --platform --kubeconfig --context --namespace --registry --create-namespace --network --allow-direct-deploy" ;;
     "env set") echo "--platform --kubeconfig --context --namespace --registry --create-namespace --network --allow-direct-deploy" ;;
     "history") echo "--env" ;;
     "init") echo "-t --template --dir --var" ;;
     "logs") echo "--env --run --build -f --follow --since --tail --events" ;;
-    "promote") echo "--from --to --interval --timezone --force --dry-run" ;;
+    "promote") echo "--from --to --interval --timezone --force --resume --dry-run" ;;
     "resume") echo "--env" ;;
-    "rollback") echo "--env --to" ;;
+    "rollback") echo "--env --to --resume --dry-run" ;;
     "run") echo "--env --wait -f --follow --force" ;;
-    "runs") echo "--env -n --limit" ;;
+    "runs") echo "--env -n --limit --status --trigger --since" ;;
     "schedule explain") echo "--timezone --tz --from" ;;
     "schedule next") echo "--timezone --tz --from -n --count" ;;
     "schedule set") echo "--env --timezone" ;;
-    "stats") echo "--since --by --env --task --all --html" ;;
+    "stats") echo "--since --by --env --all --html" ;;
     "suspend") echo "--env" ;;
     "undeploy") echo "--env" ;;
   esac
-  echo "-C -o --output -q --quiet -v --verbose --no-color --help"
+  echo "-C --task -o --output -q --quiet -v --verbose --no-color --help"
 }
 
 __task_value_kind() {
@@ -92,6 +92,9 @@ __task_value_kind() {
     "run:--env") echo "none" ;;
     "runs:--env") echo "none" ;;
     "runs:-n"|"runs:--limit") echo "none" ;;
+    "runs:--status") echo "none" ;;
+    "runs:--trigger") echo "none" ;;
+    "runs:--since") echo "none" ;;
     "schedule explain:--timezone"|"schedule explain:--tz") echo "none" ;;
     "schedule explain:--from") echo "none" ;;
     "schedule next:--timezone"|"schedule next:--tz") echo "none" ;;
@@ -102,11 +105,11 @@ __task_value_kind() {
     "stats:--since") echo "none" ;;
     "stats:--by") echo "choices hour day" ;;
     "stats:--env") echo "none" ;;
-    "stats:--task") echo "none" ;;
     "stats:--html") echo "file" ;;
     "suspend:--env") echo "none" ;;
     "undeploy:--env") echo "none" ;;
     *:-C) echo "directory" ;;
+    *:--task) echo "none" ;;
     *:-o|*:--output) echo "choices table json yaml" ;;
     *) return 1 ;;
   esac

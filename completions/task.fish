@@ -108,6 +108,12 @@ function __task_value_flag --argument-names path flag
             return 0
         case 'runs:--limit'
             return 0
+        case 'runs:--status'
+            return 0
+        case 'runs:--trigger'
+            return 0
+        case 'runs:--since'
+            return 0
         case 'schedule explain:--timezone'
             return 0
         case 'schedule explain:--tz'
@@ -134,8 +140,6 @@ function __task_value_flag --argument-names path flag
             return 0
         case 'stats:--env'
             return 0
-        case 'stats:--task'
-            return 0
         case 'stats:--html'
             return 0
         case 'suspend:--env'
@@ -143,6 +147,8 @@ function __task_value_flag --argument-names path flag
         case 'undeploy:--env'
             return 0
         case '*:-C'
+            return 0
+        case '*:--task'
             return 0
         case '*:-o'
             return 0
@@ -228,6 +234,7 @@ complete -c task -n '__task_at \'schedule\'' -a 'next' -d 'Print the next fire t
 complete -c task -n '__task_at \'schedule\'' -a 'explain' -d 'Say a schedule in words and show its next five fire times'
 complete -c task -n '__task_at \'schedule\'' -a 'set' -d 'Change the schedule of a deployment (a new revision); the next fire time follows at once'
 complete -c task -s C -r -f -a '(__fish_complete_directories)' -d 'Run as if task was started in DIR'
+complete -c task -l task -r -f -d 'The task a command about deployments is about (default: the project in this directory)'
 complete -c task -s o -l output -r -f -a 'table json yaml' -d 'Output format: table for people, json or yaml for programs'
 complete -c task -s q -l quiet -d 'Print only data and errors: no progress, notes or hints'
 complete -c task -s v -l verbose -d 'Print more detail on what task is doing'
@@ -250,11 +257,12 @@ complete -c task -n '__task_at \'connect\'' -l path -r -f -d 'Directory of the r
 complete -c task -n '__task_at \'connect\'' -l dockerfile -r -f -d 'Dockerfile, relative to --path (default: Dockerfile)'
 complete -c task -n '__task_at \'connect\'' -l name -r -f -d 'Task name, a DNS-1123 label (default: from the repository\'s task.yaml, else the last component of --path or of the URL)'
 complete -c task -n '__task_at \'connect\'' -l dir -r -f -a '(__fish_complete_directories)' -d 'Directory to create (default: ./NAME)'
-complete -c task -n '__task_at \'deploy\'' -l interval -r -f -d 'When to run: cron (5 or 6 fields), @hourly, @every 30s …'
+complete -c task -n '__task_at \'deploy\'' -l interval -r -f -d 'When to run: cron (5 or 6 fields), @hourly, "@every 30s" … (default: task.yaml\'s `schedule:`, else the deployment\'s own)'
 complete -c task -n '__task_at \'deploy\'' -l timezone -r -f -d 'IANA time zone of the schedule (default UTC)'
 complete -c task -n '__task_at \'deploy\'' -l env -r -f -d 'The environment (default: the first, development)'
 complete -c task -n '__task_at \'deploy\'' -l build -r -f -d 'Deploy this build (see `task builds`)'
 complete -c task -n '__task_at \'deploy\'' -l image -r -f -d 'Deploy this image from the Docker engine instead of a build'
+complete -c task -n '__task_at \'deploy\'' -l resume -d 'Resume the deployment if it is suspended (else it stays suspended)'
 complete -c task -n '__task_at \'deploy\'' -l dry-run -d 'Check everything and show what would change; change nothing'
 complete -c task -n '__task_at \'env add\'' -l after -r -f -d 'Its place in promotion order (default: last)'
 complete -c task -n '__task_at \'env add\'' -l platform -r -f -a 'local kubernetes' -d 'Where it runs: local or kubernetes'
@@ -289,16 +297,22 @@ complete -c task -n '__task_at \'promote\'' -l to -r -f -d 'Where it goes (defau
 complete -c task -n '__task_at \'promote\'' -l interval -r -f -d 'Another schedule in the target'
 complete -c task -n '__task_at \'promote\'' -l timezone -r -f -d 'Another time zone in the target'
 complete -c task -n '__task_at \'promote\'' -l force -d 'Promote even though the image\'s last run failed'
+complete -c task -n '__task_at \'promote\'' -l resume -d 'Resume the target if it is suspended (else it stays suspended)'
 complete -c task -n '__task_at \'promote\'' -l dry-run -d 'Show what would change; change nothing'
 complete -c task -n '__task_at \'resume\'' -l env -r -f -d 'The environment (default: the first, development)'
 complete -c task -n '__task_at \'rollback\'' -l env -r -f -d 'The environment (default: the first, development)'
 complete -c task -n '__task_at \'rollback\'' -l to -r -f -d 'The revision to go back to (default: the previous one)'
+complete -c task -n '__task_at \'rollback\'' -l resume -d 'Resume the deployment if it is suspended (else it stays suspended)'
+complete -c task -n '__task_at \'rollback\'' -l dry-run -d 'Show what would change; change nothing'
 complete -c task -n '__task_at \'run\'' -l env -r -f -d 'The environment (default: the first, development)'
 complete -c task -n '__task_at \'run\'' -l wait -d 'Wait for the run\'s outcome'
 complete -c task -n '__task_at \'run\'' -s f -l follow -d 'Show the run\'s output as it comes, until it ends'
 complete -c task -n '__task_at \'run\'' -l force -d 'Start even when the concurrency policy would skip it'
 complete -c task -n '__task_at \'runs\'' -l env -r -f -d 'Only runs in this environment'
 complete -c task -n '__task_at \'runs\'' -s n -l limit -r -f -d 'Show at most N runs (default 20)'
+complete -c task -n '__task_at \'runs\'' -l status -r -f -d 'Only runs with this outcome: succeeded, failed, timed-out, error, skipped …'
+complete -c task -n '__task_at \'runs\'' -l trigger -r -f -d 'Only runs started so: schedule, manual, retry, catch-up'
+complete -c task -n '__task_at \'runs\'' -l since -r -f -d 'Only runs due in the last DURATION (e.g. 24h)'
 complete -c task -n '__task_at \'schedule explain\'' -l timezone -l tz -r -f -d 'IANA time zone the schedule runs in (default: UTC, or its CRON_TZ= prefix)'
 complete -c task -n '__task_at \'schedule explain\'' -l from -r -f -d 'Start after this RFC 3339 instant instead of now, e.g. 2026-03-29T00:00:00Z'
 complete -c task -n '__task_at \'schedule next\'' -l timezone -l tz -r -f -d 'IANA time zone the schedule runs in (default: UTC, or its CRON_TZ= prefix)'
@@ -309,7 +323,6 @@ complete -c task -n '__task_at \'schedule set\'' -l timezone -r -f -d 'IANA time
 complete -c task -n '__task_at \'stats\'' -l since -r -f -d 'The window: since this long ago, or this RFC 3339 time (default 7d)'
 complete -c task -n '__task_at \'stats\'' -l by -r -f -a 'hour day' -d 'Periods of the chart: hour or day (default: hour up to 2 days, else day)'
 complete -c task -n '__task_at \'stats\'' -l env -r -f -d 'Only this environment'
-complete -c task -n '__task_at \'stats\'' -l task -r -f -d 'Only this task (default: the project here, else every task)'
 complete -c task -n '__task_at \'stats\'' -l all -d 'Every task, also inside a project'
 complete -c task -n '__task_at \'stats\'' -l html -r -F -d 'Write a self-contained HTML report to FILE (- for stdout)'
 complete -c task -n '__task_at \'suspend\'' -l env -r -f -d 'The environment (default: the first, development)'

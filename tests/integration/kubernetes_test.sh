@@ -210,7 +210,8 @@ run suspend
 expect_eq "suspend rc" "$rc" 0
 expect_eq "spec.suspend" "$(kc --context development get cronjob kube-app -o jsonpath='{.spec.suspend}')" true
 run suspend
-expect_eq "suspending twice" "$rc" 5
+expect_eq "suspending twice changes nothing, and succeeds" "$rc" 0
+expect_contains "saying so" "$out" "suspended already"
 run resume
 expect_eq "resume rc" "$rc" 0
 expect_eq "spec.suspend again false" "$(kc --context development get cronjob kube-app -o jsonpath='{.spec.suspend}')" false

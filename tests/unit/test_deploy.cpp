@@ -143,10 +143,10 @@ TEST_CASE("promote runs the very image in production with its own schedule and c
   REQUIRE(f.deploy(f.deploy_options("probe", f.build("probe", "one"), "*/5 * * * *")).has_value());
   REQUIRE(task::change_config(f.workspace, {"probe", "development", pairs({{"URL", "dev"}}), {}}).has_value());
   REQUIRE(task::change_config(f.workspace, {"probe", "production", pairs({{"URL", "prod"}}), {}}).has_value());
-  auto dry = task::promote(f.workspace, {"probe", "", "", "0 * * * *", "", false, true});
+  auto dry = task::promote(f.workspace, {"probe", "", "", "0 * * * *", "", false, true, false, {}});
   REQUIRE(dry.has_value());
   CHECK_FALSE(f.deployment("probe", "production").has_value());
-  auto promoted = task::promote(f.workspace, {"probe", "", "", "0 * * * *", ""});
+  auto promoted = task::promote(f.workspace, {"probe", "", "", "0 * * * *", "", false, false, false, {}});
   REQUIRE(promoted.has_value());
   CHECK(promoted->env.name == "production");
   CHECK(promoted->from.name == "development");
@@ -160,16 +160,16 @@ TEST_CASE("promote runs the very image in production with its own schedule and c
   CHECK_FALSE(promoted->kept_schedule);
   // A new image in development, promoted without --interval: production keeps its schedule.
   REQUIRE(f.deploy(f.deploy_options("probe", f.build("probe", "two"), "*/5 * * * *")).has_value());
-  auto again = task::promote(f.workspace, {"probe", "", "", "", ""});
+  auto again = task::promote(f.workspace, {"probe", "", "", "", "", false, false, false, {}});
   REQUIRE(again.has_value());
   CHECK(again->kept_schedule);
   CHECK(f.deployment("probe", "production")->revision.image.digest == "sha256:two");
   CHECK(f.deployment("probe", "production")->revision.schedule == "0 * * * *");
-  auto zone = task::promote(f.workspace, {"probe", "", "", "", "Europe/Berlin"});
+  auto zone = task::promote(f.workspace, {"probe", "", "", "", "Europe/Berlin", false, false, false, {}});
   REQUIRE(zone.has_value());
   CHECK(f.deployment("probe", "production")->revision.schedule == "0 * * * *");
   CHECK(f.deployment("probe", "production")->revision.timezone == "Europe/Berlin");
-  auto same = task::promote(f.workspace, {"probe", "production", "", "", ""});
+  auto same = task::promote(f.workspace, {"probe", "production", "", "", "", false, false, false, {}});
   REQUIRE_FALSE(same.has_value());
   CHECK(same.error().message == "production is the last environment: there is none to promote to");
 }
@@ -181,7 +181,7 @@ TEST_CASE("rollback brings image, schedule and configuration back as one new rev
   REQUIRE(f.deploy(f.deploy_options("probe", f.build("probe", "two"), "@daily")).has_value());
   REQUIRE(task::change_config(f.workspace, {"probe", "", pairs({{"B", "2"}}), {"A"}}).has_value());
   CHECK(f.deployment("probe")->revision.number == 4);
-  auto back = task::rollback(f.workspace, {"probe", "", 2});
+  auto back = task::rollback(f.workspace, {"probe", "", 2, false, false});
   REQUIRE(back.has_value());
   CHECK(back->revision.number == 5);
   CHECK(back->revision.command == "rollback");
@@ -190,8 +190,8 @@ TEST_CASE("rollback brings image, schedule and configuration back as one new rev
   CHECK(now->revision.schedule == "@hourly");
   CHECK(f.config("probe") == pairs({{"A", "1"}}));
   CHECK(now->revision.config == pairs({{"A", "1"}}));
-  CHECK(task::rollback(f.workspace, {"probe", "", 9}).error().code == task::Errc::not_found);
-  CHECK(task::rollback(f.workspace, {"probe", "", 5}).error().code == task::Errc::invalid_input);
+  CHECK(task::rollback(f.workspace, {"probe", "", 9, false, false}).error().code == task::Errc::not_found);
+  CHECK(task::rollback(f.workspace, {"probe", "", 5, false, false}).error().code == task::Errc::invalid_input);
 }
 
 TEST_CASE("schedule set: a new revision for a new schedule, nothing for the same one") {
@@ -238,12 +238,12 @@ TEST_CASE("a failure half-way through a change leaves the previous revision and 
   CHECK(failed.error().message.find("disk full") != std::string::npos);
   CHECK(f.config("probe") == pairs({{"A", "1"}}));
   CHECK(f.deployment("probe")->revision.number == 2);
-  auto rollback = task::rollback(f.workspace, {"probe", "", 1});
+  auto rollback = task::rollback(f.workspace, {"probe", "", 1, false, false});
   REQUIRE_FALSE(rollback.has_value());
   CHECK(f.config("probe") == pairs({{"A", "1"}}));
   REQUIRE(sqlite3_exec(db, "DROP TRIGGER refuse", nullptr, nullptr, nullptr) == SQLITE_OK);
   sqlite3_close(db);
-  REQUIRE(task::rollback(f.workspace, {"probe", "", 1}).has_value());
+  REQUIRE(task::rollback(f.workspace, {"probe", "", 1, false, false}).has_value());
   CHECK(f.config("probe").empty());
 }
 
@@ -313,7 +313,7 @@ TEST_CASE("a run requested now is pending for the runner, and its log is read th
   CHECK(request->run.outcome == task::RunOutcome::pending);
   CHECK(request->run.trigger == task::RunTrigger::manual);
   CHECK(request->run.id == "1");
-  auto runs = task::list_runs(f.workspace, {"probe", "", 20});
+  auto runs = task::list_runs(f.workspace, {"probe", "", 20, {}, {}, {}});
   REQUIRE(runs.has_value());
   REQUIRE(runs->size() == 1);
   CHECK(runs->front().id == "1");
@@ -396,3 +396,49 @@ TEST_CASE("a run's log is read whole, a line longer than a read slice too") {
   CHECK(each->next == log->next);
 }
 
+TEST_CASE("a new revision leaves a suspended deployment suspended, unless it is to resume it") {
+  Fixture f;
+  REQUIRE(f.deploy(f.deploy_options("probe", f.build("probe", "one"), "@hourly")).has_value());
+  REQUIRE(task::set_deployment_state(f.workspace, {"probe", ""}, task::DeploymentState::suspended).has_value());
+  auto two = f.deploy(f.deploy_options("probe", f.build("probe", "two"), "@hourly"));
+  REQUIRE(two.has_value());
+  REQUIRE(two->after.has_value());
+  CHECK(two->after->state == task::DeploymentState::suspended);
+  auto back = task::rollback(f.workspace, {"probe", "", 1, false, false});
+  REQUIRE(back.has_value());
+  CHECK(back->after->state == task::DeploymentState::suspended);
+  auto dry = task::rollback(f.workspace, {"probe", "", 2, true, false});
+  REQUIRE(dry.has_value());
+  CHECK(dry->dry_run);
+  CHECK(f.revisions("probe").size() == 3);  // the dry run wrote nothing
+  auto options = f.deploy_options("probe", 2, "@hourly");
+  options.resume = true;
+  auto resumed = f.deploy(options);
+  REQUIRE(resumed.has_value());
+  CHECK(resumed->after->state == task::DeploymentState::active);
+}
+
+TEST_CASE("a deploy's schedule: --interval, else task.yaml's for the environment, else the deployment's own") {
+  Fixture f;
+  auto none = f.deploy_options("probe", f.build("probe", "one"), "");
+  auto refused = f.deploy(none);
+  REQUIRE_FALSE(refused.has_value());
+  CHECK(refused.error().code == task::Errc::usage);
+  auto from_file = none;
+  from_file.project.schedule.by_env["development"] = "@daily";
+  auto first = f.deploy(from_file);
+  REQUIRE(first.has_value());
+  CHECK(first->revision.schedule == "@daily");
+  CHECK(first->schedule_source == task::ScheduleSource::file);
+  auto flag = from_file;
+  flag.interval = "@hourly";
+  auto second = f.deploy(flag);
+  REQUIRE(second.has_value());
+  CHECK(second->revision.schedule == "@hourly");
+  CHECK(second->overridden == "@daily");
+  auto kept = f.deploy_options("probe", f.build("probe", "two"), "");
+  auto third = f.deploy(kept);
+  REQUIRE(third.has_value());
+  CHECK(third->schedule_source == task::ScheduleSource::kept);
+  CHECK(third->revision.schedule == "@hourly");
+}

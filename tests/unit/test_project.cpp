@@ -101,3 +101,31 @@ TEST_CASE("environment variable names") {
   CHECK_FALSE(task::is_env_name("A-B"));
   CHECK_FALSE(task::is_env_name(""));
 }
+
+TEST_CASE("task.yaml's schedule: one for all, one per environment with a default, and its time zone") {
+  auto one = task::parse_project("name: probe\nschedule: \"*/5 * * * *\"\n", "task.yaml");
+  REQUIRE(one.has_value());
+  CHECK(one->schedule.for_env("development") == "*/5 * * * *");
+  CHECK(one->schedule.for_env("production") == "*/5 * * * *");
+  auto per = task::parse_project(
+      "name: probe\ntimezone: Europe/Berlin\nschedule:\n  development: \"@every 1m\"\n  production: \"0 9 * * 1-5\"\n",
+      "task.yaml");
+  REQUIRE(per.has_value());
+  CHECK(per->schedule.for_env("development") == "@every 1m");
+  CHECK(per->schedule.for_env("production") == "0 9 * * 1-5");
+  CHECK(per->schedule.for_env("staging").empty());
+  CHECK(per->schedule.timezone == "Europe/Berlin");
+  auto fallback = task::parse_project("name: probe\nschedule: {default: \"@hourly\", production: \"@daily\"}\n", "task.yaml");
+  REQUIRE(fallback.has_value());
+  CHECK(fallback->schedule.for_env("staging") == "@hourly");
+  CHECK(fallback->schedule.for_env("production") == "@daily");
+  auto none = task::parse_project("name: probe\n", "task.yaml");
+  REQUIRE(none.has_value());
+  CHECK(none->schedule.for_env("development").empty());
+}
+
+TEST_CASE("a schedule in task.yaml that does not read is an error at its line and column") {
+  CHECK(error_of("name: probe\nschedule:\n  production: \"61 * * * *\"\n").starts_with("task.yaml:3:15: `schedule.production`"));
+  CHECK(error_of("name: probe\nschedule: [\"* * * * *\"]\n").starts_with("task.yaml:2:11: `schedule` must be"));
+  CHECK(error_of("name: probe\ntimezone: Mars/Olympus\nschedule: \"@hourly\"\n").starts_with("task.yaml:3:11:"));
+}

@@ -19,6 +19,9 @@
 namespace task {
 
 // What a change did to one deployment, or would do (dry run), or that it was nothing.
+// Where a deploy's schedule came from.
+enum class ScheduleSource { flag, file, kept };
+
 struct RevisionResult {
   std::string task;
   EnvironmentRecord env;
@@ -30,16 +33,19 @@ struct RevisionResult {
   std::string schedule_words;         // the schedule in words
   std::vector<std::string> next_runs; // the next three fire times, RFC 3339
   RunnerStatus runner;                // what runs it, after the change
+  ScheduleSource schedule_source = ScheduleSource::flag;  // --interval, task.yaml, or the deployment's own
+  std::string overridden;             // task.yaml's schedule that --interval replaced
 };
 
 struct DeployOptions {
   ProjectConfig project;              // task.yaml
   std::filesystem::path project_dir;
   std::string env;                    // "" : the first environment
-  std::string interval, timezone;
+  std::string interval, timezone;     // "" : task.yaml's `schedule:` for the environment, else the current one
   std::int64_t build = 0;             // deploy this build
   std::string image;                  // or this image of the platform's engine
   bool dry_run = false;
+  bool resume = false;                // a suspended deployment is resumed (else it stays suspended)
   // Builds the project's current source when it has no build yet (with progress shown by
   // the caller). Empty: a deploy that needs a build fails instead.
   std::function<Result<BuildRecord>()> build_now;
@@ -52,6 +58,8 @@ struct PromoteOptions {
   std::string interval, timezone;     // "" : the target's own schedule (the source's for a first deploy there)
   bool force = false;                 // even when the image's last run there did not succeed
   bool dry_run = false;
+  bool resume = false;                // a suspended target is resumed (else it stays suspended)
+  ScheduleSpec schedule;              // task.yaml's: the target's schedule for a first promotion there
 };
 struct PromoteResult : RevisionResult {
   EnvironmentRecord from;
@@ -63,6 +71,8 @@ Result<PromoteResult> promote(Workspace& workspace, const PromoteOptions& option
 struct RollbackOptions {
   std::string task, env;
   std::int64_t to = 0;                // 0 : the revision before the current one
+  bool dry_run = false;
+  bool resume = false;                // a suspended deployment is resumed (else it stays suspended)
 };
 struct RollbackResult : RevisionResult {
   std::int64_t restored = 0;  // the revision whose image, schedule and configuration came back

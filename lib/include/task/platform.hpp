@@ -36,6 +36,9 @@ struct Current {
 struct Change {
   std::optional<Revision> revision;
   std::optional<Config> config;
+  // A new revision leaves a suspended deployment suspended, unless this says to resume it
+  // (`--resume`); a new or undeployed one becomes active.
+  bool resume = false;
 };
 
 // Plans a change from the state inside the change's transaction; nullopt: nothing to do.
@@ -95,6 +98,12 @@ class Platform {
   virtual Result<Image> publish(const std::string& task, const Image& image) {
     (void)task;
     return image;
+  }
+  // Whether the image can still be run here: Errc::not_found saying where it is gone
+  // from. A platform that cannot tell (its engine unreachable) says yes; the run will say.
+  virtual Result<void> has_image(const Image& image) {
+    (void)image;
+    return {};
   }
   // Whether this platform can run the revision exactly as planned (its schedule above
   // all); Errc::invalid_input saying why not and what would work.

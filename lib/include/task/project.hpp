@@ -44,12 +44,26 @@ struct RunPolicy {
   bool operator==(const RunPolicy&) const = default;
 };
 
+// `schedule:` in task.yaml: one for every environment, or one per environment (with
+// `default` for the rest); `timezone:` the zone they are read in.
+struct ScheduleSpec {
+  std::string all;                            // "" : none for environments not listed
+  std::map<std::string, std::string> by_env;  // environment → schedule
+  std::string timezone;                       // "" : UTC
+  // The schedule for `env`, "" when task.yaml gives none.
+  const std::string& for_env(const std::string& env) const {
+    auto it = by_env.find(env);
+    return it != by_env.end() ? it->second : all;
+  }
+};
+
 struct ProjectConfig {
   std::string name;
   std::string registry;  // where `task build --push` sends images; empty: nowhere
   SourceSpec source;
   BuildSpec build;
   RunPolicy run;
+  ScheduleSpec schedule;
 };
 
 inline constexpr std::string_view project_file_name = "task.yaml";

@@ -31,8 +31,12 @@ Result<DeploymentStatus> deployment_status(Workspace& workspace, Platform& platf
 struct RunsQuery {
   std::string task, env;  // "" matches every one
   std::size_t limit = 20;
+  // Only runs of this outcome, this trigger, due at or after this instant.
+  std::optional<RunOutcome> outcome;
+  std::optional<RunTrigger> trigger;
+  std::optional<Timestamp> since;
 };
-// Newest first, from every platform.
+// Newest fire time first, from every platform.
 Result<std::vector<Run>> list_runs(Workspace& workspace, const RunsQuery& query);
 
 struct RunRequest {

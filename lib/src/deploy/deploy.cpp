@@ -57,8 +57,29 @@ Result<void> settle(Workspace& workspace, Platform& platform, std::optional<Depl
   return {};
 }
 
+namespace {
+
+// An image that is gone is refused before it becomes a revision, with how to make it again.
+Result<void> check_image(Workspace& workspace, Platform& platform, const Revision& revision) {
+  auto present = platform.has_image(revision.image);
+  if (present) return {};
+  std::string hint = "build it again with `task build`, then deploy that build";
+  if (revision.image.build > 0) {
+    if (auto builds = workspace.builds()) {
+      if (auto b = (*builds)->get_build(revision.image.build); b && !b->commit.empty()) {
+        hint = fmt::format("build it again from its commit: `task build --commit {}`, then `task deploy --build ID`",
+                           b->commit.substr(0, 12));
+      }
+    }
+  }
+  return fail(present.error().code, fmt::format("revision {} cannot run: {}", revision.number, present.error().message),
+              hint);
+}
+
+}  // namespace
+
 Result<RevisionResult> apply_revision(Workspace& workspace, const Located& at, const RevisionPlanner& plan,
-                                      bool dry_run) {
+                                      bool dry_run, bool resume) {
   RevisionResult result;
   result.task = at.key.task;
   result.env = at.env;
@@ -75,7 +96,17 @@ Result<RevisionResult> apply_revision(Workspace& workspace, const Located& at, c
     result.revision = std::move(**revision);
     result.revision.number = current.deployment ? current.deployment->revision.number + 1 : 1;
     if (auto admitted = at.platform->admits(result.revision); !admitted) return std::unexpected(admitted.error());
+    // A deploy, promote or rollback names an image to run; a change of configuration or
+    // schedule keeps the one there is (and is not refused for it).
+    const bool keeps_image = current.deployment && current.deployment->revision.image.digest == result.revision.image.digest &&
+                             (result.revision.command == "config" || result.revision.command == "schedule");
+    if (!keeps_image) {
+      if (auto present = check_image(workspace, *at.platform, result.revision); !present) {
+        return std::unexpected(present.error());
+      }
+    }
     Change change;
+    change.resume = resume;
     change.revision = result.revision;
     if (!(result.revision.config == current.config)) change.config = result.revision.config;
     return std::optional<Change>{std::move(change)};
@@ -156,15 +187,33 @@ Result<Image> image_to_deploy(Workspace& workspace, Platform& platform, const De
 }  // namespace
 
 Result<RevisionResult> deploy(Workspace& workspace, const DeployOptions& o) {
-  if (o.interval.empty()) {
-    return fail(Errc::usage, "--interval is required", "e.g. --interval \"*/5 * * * *\" or --interval @every 30s");
-  }
   if (o.build > 0 && !o.image.empty()) return fail(Errc::usage, "give --build or --image, not both");
-  // The schedule first: nothing is built or written for a schedule that cannot run.
-  auto schedule = parse_schedule(o.interval, o.timezone);
-  if (!schedule) return std::unexpected(schedule.error());
   auto at = locate(workspace, o.project.name, o.env);
   if (!at) return std::unexpected(at.error());
+  // The schedule first: nothing is built or written for a schedule that cannot run. It is
+  // --interval, or task.yaml's for the environment, or the deployment's own.
+  const std::string& from_file = o.project.schedule.for_env(at->env.name);
+  const std::string zone = !o.timezone.empty() ? o.timezone : o.project.schedule.timezone;
+  std::optional<Schedule> schedule;
+  ScheduleSource source = ScheduleSource::flag;
+  if (!o.interval.empty() || !from_file.empty()) {
+    auto parsed = parse_schedule(o.interval.empty() ? from_file : o.interval, zone.empty() ? "UTC" : zone);
+    if (!parsed) return std::unexpected(parsed.error());
+    schedule = std::move(*parsed);
+    source = o.interval.empty() ? ScheduleSource::file : ScheduleSource::flag;
+  } else {
+    auto current = at->platform->current(at->key);
+    if (!current) return std::unexpected(current.error());
+    if (!current->deployment) {
+      return fail(Errc::usage, fmt::format("{} has no schedule in {}", o.project.name, at->env.name),
+                  "give one: --interval \"*/5 * * * *\", or `schedule:` in task.yaml");
+    }
+    auto parsed = parse_schedule(current->deployment->revision.schedule,
+                                 o.timezone.empty() ? current->deployment->revision.timezone : o.timezone);
+    if (!parsed) return std::unexpected(parsed.error());
+    schedule = std::move(*parsed);
+    source = ScheduleSource::kept;
+  }
   if (!at->env.allow_direct_deploy) {
     return fail(Errc::conflict, fmt::format("{} takes promotions only", at->env.name),
                 fmt::format("deploy to an earlier environment and promote the same image with `task promote --to {}`",
@@ -176,7 +225,7 @@ Result<RevisionResult> deploy(Workspace& workspace, const DeployOptions& o) {
     image = at->platform->publish(o.project.name, *image);
     if (!image) return std::unexpected(image.error());
   }
-  return apply_revision(
+  auto applied = apply_revision(
       workspace, *at,
       [&](const Current& current) -> Result<std::optional<Revision>> {
         Revision revision;
@@ -187,10 +236,21 @@ Result<RevisionResult> deploy(Workspace& workspace, const DeployOptions& o) {
         revision.command = "deploy";
         revision.config = current.config;
         revision.change = revision_changes(current.deployment, revision);
-        if (current.deployment && revision.change.empty()) return std::optional<Revision>{};
+        if (current.deployment && revision.change.empty()) {
+          // Nothing to change, unless what it runs is gone: then that is the news.
+          revision.number = current.deployment->revision.number;
+          if (auto present = check_image(workspace, *at->platform, revision); !present) {
+            return std::unexpected(present.error());
+          }
+          return std::optional<Revision>{};
+        }
         return std::optional<Revision>{std::move(revision)};
       },
-      o.dry_run);
+      o.dry_run, o.resume);
+  if (!applied) return applied;
+  applied->schedule_source = source;
+  if (source == ScheduleSource::flag && !from_file.empty() && from_file != o.interval) applied->overridden = from_file;
+  return applied;
 }
 
 }  // namespace task

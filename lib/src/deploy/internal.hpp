@@ -18,7 +18,9 @@ using RevisionPlanner = std::function<Result<std::optional<Revision>>(const Curr
 // Plans from the state inside the platform's transaction and applies it (the revision,
 // and the configuration when the revision's differs), or with `dry_run` plans from the
 // state as it is and writes nothing. Wakes whatever runs the deployment.
-Result<RevisionResult> apply_revision(Workspace& workspace, const Located& at, const RevisionPlanner& plan, bool dry_run);
+// A new revision leaves a suspended deployment suspended unless `resume`.
+Result<RevisionResult> apply_revision(Workspace& workspace, const Located& at, const RevisionPlanner& plan, bool dry_run,
+                                      bool resume = false);
 
 // After the platform applied the change (`applied`), or found nothing to do, or for a dry
 // run: the revision as it now is, whatever runs it (woken when something was written), the

@@ -111,7 +111,14 @@ Result<PromoteResult> promote(Workspace& workspace, const PromoteOptions& o) {
       [&](const Current& current) -> Result<std::optional<Revision>> {
         Revision revision = promoted;
         revision.config = current.config;  // the target keeps its own configuration and secrets
-        if (o.interval.empty()) {
+        if (o.interval.empty() && !current.deployment && !o.schedule.for_env(to->env.name).empty()) {
+          // A first promotion there: task.yaml's schedule for it, if it has one.
+          const auto& zone = !o.timezone.empty() ? o.timezone : o.schedule.timezone;
+          auto schedule = parse_schedule(o.schedule.for_env(to->env.name), zone.empty() ? "UTC" : zone);
+          if (!schedule) return std::unexpected(schedule.error());
+          revision.schedule = schedule->text();
+          revision.timezone = schedule->timezone();
+        } else if (o.interval.empty()) {
           const Revision& own = current.deployment ? current.deployment->revision : source->revision;
           auto schedule = parse_schedule(own.schedule, o.timezone.empty() ? own.timezone : o.timezone);
           if (!schedule) return std::unexpected(schedule.error());
@@ -122,7 +129,7 @@ Result<PromoteResult> promote(Workspace& workspace, const PromoteOptions& o) {
         revision.change = revision_changes(current.deployment, revision);
         return std::optional<Revision>{std::move(revision)};
       },
-      o.dry_run);
+      o.dry_run, o.resume);
   if (!applied) return std::unexpected(applied.error());
   PromoteResult result;
   static_cast<RevisionResult&>(result) = std::move(*applied);
@@ -175,7 +182,7 @@ Result<RollbackResult> rollback(Workspace& workspace, const RollbackOptions& o) 
         revision.change = revision_changes(now.deployment, revision);
         return std::optional<Revision>{std::move(revision)};
       },
-      false);
+      o.dry_run, o.resume);
   if (!applied) return std::unexpected(applied.error());
   RollbackResult result;
   static_cast<RevisionResult&>(result) = std::move(*applied);

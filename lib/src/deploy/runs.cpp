@@ -64,16 +64,32 @@ Result<std::vector<Run>> list_runs(Workspace& workspace, const RunsQuery& query)
     if (!all) return std::unexpected(all.error());
     platforms = std::move(*all);
   }
+  const auto wanted = [&](const Run& r) {
+    return (!query.outcome || r.outcome == *query.outcome) && (!query.trigger || r.trigger == *query.trigger) &&
+           (!query.since || r.scheduled_at >= *query.since);
+  };
+  const bool filtered = query.outcome || query.trigger || query.since;
   std::vector<Run> runs;
   for (auto* platform : platforms) {
-    auto some = platform->runs(RunFilter{query.task, query.env, query.limit});
-    if (!some) return std::unexpected(some.error());
-    runs.insert(runs.end(), some->begin(), some->end());
+    // With a filter, a wider window each time until enough match or the history ends.
+    for (std::size_t window = query.limit;; window *= 4) {
+      auto some = platform->runs(RunFilter{query.task, query.env, window});
+      if (!some) return std::unexpected(some.error());
+      std::vector<Run> matching;
+      for (auto& r : *some) {
+        if (wanted(r)) matching.push_back(std::move(r));
+      }
+      const bool ended = some->size() < window || window >= 100'000 ||
+                         (query.since && !some->empty() && some->back().scheduled_at < *query.since);
+      if (!filtered || matching.size() >= query.limit || ended) {
+        runs.insert(runs.end(), std::make_move_iterator(matching.begin()), std::make_move_iterator(matching.end()));
+        break;
+      }
+    }
   }
-  if (platforms.size() > 1) {
-    std::stable_sort(runs.begin(), runs.end(), [](const Run& a, const Run& b) { return a.scheduled_at > b.scheduled_at; });
-    if (runs.size() > query.limit) runs.resize(query.limit);
-  }
+  // In fire-time order: a retry or a catch-up run is recorded after runs due later.
+  std::stable_sort(runs.begin(), runs.end(), [](const Run& a, const Run& b) { return a.scheduled_at > b.scheduled_at; });
+  if (runs.size() > query.limit) runs.resize(query.limit);
   return runs;
 }
 
@@ -117,8 +133,9 @@ Result<RunLog> read_run_log(Workspace& workspace, const LogQuery& q) {
     }
     auto runs = at->platform->runs(RunFilter{q.task, at->env.name, 20});
     if (!runs) return std::unexpected(runs.error());
+    // The newest run that began, or that the platform could not begin (its log says why).
     for (const auto& r : *runs) {
-      if (r.started_at) {
+      if (r.started_at || (is_finished(r.outcome) && r.outcome != RunOutcome::skipped)) {
         log.run = r;
         break;
       }

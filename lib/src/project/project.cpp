@@ -8,6 +8,7 @@
 
 #include "task/duration.hpp"
 #include "task/name.hpp"
+#include "task/schedule.hpp"
 #include "task/text.hpp"
 
 namespace task {
@@ -226,6 +227,42 @@ Result<void> read_run(const Reader& r, const YAML::Node& node, RunPolicy& out) {
   return {};
 }
 
+// A schedule is checked where it is written: an error names its line and column.
+Result<void> read_schedule(const Reader& r, const YAML::Node& node, ScheduleSpec& out) {
+  auto check = [&](const YAML::Node& value, std::string_view where) -> Result<std::string> {
+    auto text = r.string(value, where);
+    if (!text) return text;
+    if (auto parsed = parse_schedule(*text, out.timezone.empty() ? "UTC" : out.timezone); !parsed) {
+      return std::unexpected(r.error_at(value.Mark(), fmt::format("`{}`: {}", where, parsed.error().message),
+                                        parsed.error().hint));
+    }
+    return text;
+  };
+  if (node.IsScalar()) {
+    auto text = check(node, "schedule");
+    if (!text) return std::unexpected(text.error());
+    out.all = *text;
+    return {};
+  }
+  if (!node.IsMap()) {
+    return std::unexpected(r.error_at(node.Mark(), "`schedule` must be a schedule, or one per environment",
+                                      "e.g. schedule: \"*/5 * * * *\", or schedule: {development: \"@every 1m\", "
+                                      "production: \"0 * * * *\"}"));
+  }
+  for (auto it = node.begin(); it != node.end(); ++it) {
+    if (!it->first.IsScalar()) return std::unexpected(r.error_at(it->first.Mark(), "keys of `schedule` are environments"));
+    const std::string env = it->first.Scalar();
+    auto text = check(it->second, "schedule." + env);
+    if (!text) return std::unexpected(text.error());
+    if (env == "default") {
+      out.all = *text;
+    } else if (!out.by_env.emplace(env, *text).second) {
+      return std::unexpected(r.error_at(it->first.Mark(), fmt::format("`schedule.{}` appears twice", env)));
+    }
+  }
+  return {};
+}
+
 }  // namespace
 
 Result<ProjectConfig> parse_project(std::string_view text, std::string_view filename) {
@@ -239,7 +276,7 @@ Result<ProjectConfig> parse_project(std::string_view text, std::string_view file
   if (!root || root.IsNull()) {
     return fail(Errc::invalid_input, fmt::format("{}: the file is empty", filename), "it needs at least `name: <task-name>`");
   }
-  TASK_CHECK(r.expect_map(root, "task.yaml", {"name", "registry", "source", "build", "run"}));
+  TASK_CHECK(r.expect_map(root, "task.yaml", {"name", "registry", "source", "build", "run", "schedule", "timezone"}));
   ProjectConfig config;
   if (!root["name"]) {
     return std::unexpected(r.error_at(root.Mark(), "`name` is missing", "add `name: <task-name>` at the top"));
@@ -255,6 +292,8 @@ Result<ProjectConfig> parse_project(std::string_view text, std::string_view file
   if (root["source"]) TASK_CHECK(read_source(r, root["source"], config.source));
   if (root["build"]) TASK_CHECK(read_build(r, root["build"], config.build));
   if (root["run"]) TASK_CHECK(read_run(r, root["run"], config.run));
+  if (root["timezone"]) { TASK_TRY(v, r.string(root["timezone"], "timezone")); config.schedule.timezone = v; }
+  if (root["schedule"]) TASK_CHECK(read_schedule(r, root["schedule"], config.schedule));
   return config;
 }
 

@@ -43,7 +43,8 @@ Result<std::optional<Deployment>> KubernetesPlatform::apply(const DeploymentKey&
       r.created_at = now;
       // The revision's configuration first, under names of its own: until the CronJob is
       // switched to them, what runs is the previous revision, whole.
-      if (auto put = impl_->put_revision(key.task, r, false, *features); !put) {
+      const bool suspended = before && before->state == DeploymentState::suspended && !(*change)->resume;
+      if (auto put = impl_->put_revision(key.task, r, suspended, *features); !put) {
         if (before) impl_->heal(key.task, *features);
         return std::unexpected(put.error());
       }
@@ -53,7 +54,7 @@ Result<std::optional<Deployment>> KubernetesPlatform::apply(const DeploymentKey&
       if (revisions.size() > kept_revisions) {
         revisions.erase(revisions.begin(), revisions.begin() + static_cast<std::ptrdiff_t>(revisions.size() - kept_revisions));
       }
-      l->doc["state"] = "active";
+      l->doc["state"] = suspended ? "suspended" : "active";
       l->event(now, r.command == "promote" ? "promoted" : "deployed",
                fmt::format("revision {} deployed to {}{}{}", r.number, key.env, r.change.empty() ? "" : ": ", r.change));
       applied = r;

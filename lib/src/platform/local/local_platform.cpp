@@ -8,6 +8,7 @@
 
 #include "stats/local_stats.hpp"
 #include "task/local_platform.hpp"
+#include "task/schedule.hpp"
 
 namespace task {
 
@@ -58,7 +59,25 @@ Result<std::optional<Deployment>> LocalPlatform::apply(const DeploymentKey& key,
   auto applied = store_.apply(key.task, key.env, plan, options_.now());
   if (!applied) return std::unexpected(applied.error());
   if (!*applied) return std::optional<Deployment>{};
+  hold_image(key, (*applied)->revision);
   return std::optional<Deployment>{neutral(**applied)};
+}
+
+// The image of each of a deployment's last ten revisions is held by a tag of the
+// platform's own, task-revision/TASK:ENV-N, so that `docker image prune` (which takes
+// images without a tag) leaves what a run or a rollback needs, also once `task build`
+// has moved the build's own tag to a newer image. A revision that falls out of those ten
+// gives its tag up; the image goes with the last tag naming it. An engine that cannot be
+// reached leaves the tags to the next change.
+void LocalPlatform::hold_image(const DeploymentKey& key, const Revision& revision) {
+  constexpr std::int64_t kHeld = 10;
+  auto client = docker();
+  if (!client || revision.image.digest.empty()) return;
+  const std::string repo = "task-revision/" + key.task;
+  (void)(*client)->tag_image(revision.image.digest, repo, fmt::format("{}-{}", key.env, revision.number));
+  if (revision.number > kHeld) {
+    (void)(*client)->remove_image(fmt::format("{}:{}-{}", repo, key.env, revision.number - kHeld), false);
+  }
 }
 
 Result<Deployment> LocalPlatform::set_state(const DeploymentKey& key, DeploymentState state) {
@@ -102,6 +121,18 @@ Result<Image> LocalPlatform::resolve_image(const std::string& ref) {
   auto info = (*client)->inspect_image(ref);
   if (!info) return std::unexpected(info.error());
   return Image{.ref = ref, .digest = info->id, .build = 0};
+}
+
+Result<void> LocalPlatform::has_image(const Image& image) {
+  auto client = docker();
+  if (!client) return {};
+  auto info = (*client)->inspect_image(image.digest);
+  if (!info && info.error().code == Errc::not_found) {
+    return fail(Errc::not_found, fmt::format("its image {} is no longer in the Docker engine (removed by `docker image "
+                                             "prune -a` or `docker rmi`?)",
+                                             image.digest.substr(0, 19)));
+  }
+  return {};
 }
 
 Result<Run> LocalPlatform::request_run(const DeploymentKey& key, bool forced) {
@@ -214,15 +245,40 @@ RunnerStatus LocalPlatform::notify_changed() {
 }
 
 std::vector<Check> LocalPlatform::checks() {
+  std::vector<Check> out;
   auto status = agent_status(options_.state_dir);
-  if (status.running) return {Check{"agent", true, fmt::format("running (pid {})", status.pid), ""}};
-  auto active = store_.list_deployments(false);
-  const auto n = active ? std::count_if(active->begin(), active->end(),
-                                        [](const auto& d) { return d.state == DeploymentState::active; })
-                        : 0;
-  if (n == 0) return {Check{"agent", true, "not running (nothing here is deployed and active)", ""}};
-  return {Check{"agent", false, fmt::format("not running: {} active deployment{} will not run", n, n == 1 ? "" : "s"),
-                "`task agent start` starts it"}};
+  auto deployments = store_.list_deployments(false);
+  const auto n = deployments ? std::count_if(deployments->begin(), deployments->end(),
+                                             [](const auto& d) { return d.state == DeploymentState::active; })
+                             : 0;
+  if (status.running) {
+    out.push_back(Check{"agent", true, fmt::format("running (pid {})", status.pid), ""});
+  } else if (n == 0) {
+    out.push_back(Check{"agent", true, "not running (nothing here is deployed and active)", ""});
+  } else {
+    out.push_back(Check{"agent", false, fmt::format("not running: {} active deployment{} will not run", n, n == 1 ? "" : "s"),
+                        "`task agent start` starts it"});
+  }
+  // Each deployment: what it runs is there, its schedule reads.
+  for (const auto& d : deployments ? *deployments : std::vector<DeploymentRecord>{}) {
+    Check c{fmt::format("{} in {}", d.task, d.env), true, "", ""};
+    const auto& r = d.revision;
+    if (auto schedule = parse_schedule(r.schedule, r.timezone); !schedule) {
+      c = {c.name, false, fmt::format("revision {}: its schedule does not read: {}", r.number, schedule.error().message),
+           "deploy it with a schedule that does: `task deploy --interval SCHEDULE`"};
+    } else if (auto image = has_image(r.image); !image) {
+      c = {c.name, false, fmt::format("revision {} cannot run: {}", r.number, image.error().message),
+           "build and deploy it again (`task build`, `task deploy`), or `task rollback` to a revision whose image is there"};
+    } else {
+      c.detail = fmt::format("revision {}, {}, image {}, {}", r.number, to_string(d.state), r.image.digest.substr(0, 19),
+                             r.schedule);
+      if (d.state == DeploymentState::active && !status.running) {
+        c = {c.name, false, c.detail + ": no agent runs it", "`task agent start` starts it"};
+      }
+    }
+    out.push_back(std::move(c));
+  }
+  return out;
 }
 
 }  // namespace task

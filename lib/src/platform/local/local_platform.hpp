@@ -30,6 +30,7 @@ class LocalPlatform final : public Platform {
   Result<std::vector<Deployment>> deployments(const DeploymentFilter& filter) override;
   Result<std::vector<Revision>> revisions(const DeploymentKey& key) override;
   Result<Image> resolve_image(const std::string& ref) override;
+  Result<void> has_image(const Image& image) override;
 
   Result<Run> request_run(const DeploymentKey& key, bool forced) override;
   Result<Run> run(const std::string& id) override;
@@ -51,6 +52,7 @@ class LocalPlatform final : public Platform {
  private:
   Result<DeploymentRecord> record(const DeploymentKey& key);
   Result<DockerClient*> docker();
+  void hold_image(const DeploymentKey& key, const Revision& revision);
 
   Store& store_;
   LocalPlatformOptions options_;

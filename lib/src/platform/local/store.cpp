@@ -234,15 +234,17 @@ Result<void> write_config(sqlite3* db, const std::string& task, const std::strin
 }
 
 // The next revision of (task, env) and its event, inside the caller's transaction; returns
-// the deployment's id.
+// the deployment's id. A suspended deployment stays suspended unless `resume`.
 Result<std::int64_t> insert_revision(sqlite3* db, const std::string& task, const std::string& env,
-                                     const std::string& project_dir, const Revision& revision, Timestamp now) {
+                                     const std::string& project_dir, const Revision& revision, Timestamp now,
+                                     bool resume) {
   sqlite::Statement upsert(db,
                            "INSERT INTO deployments (task, env, project_dir, state, created_at, updated_at)"
                            " VALUES (?1, ?2, ?3, 'active', ?4, ?4)"
-                           " ON CONFLICT (task, env) DO UPDATE SET project_dir = ?3, state = 'active', updated_at = ?4"
+                           " ON CONFLICT (task, env) DO UPDATE SET project_dir = ?3, updated_at = ?4,"
+                           "  state = CASE WHEN ?5 OR state != 'suspended' THEN 'active' ELSE state END"
                            " RETURNING id, current_revision");
-  upsert.bind(1, task).bind(2, env).bind(3, project_dir).bind(4, millis(now));
+  upsert.bind(1, task).bind(2, env).bind(3, project_dir).bind(4, millis(now)).bind(5, std::int64_t{resume});
   auto row = upsert.step();
   if (!row) return std::unexpected(row.error());
   const std::int64_t id = upsert.integer(0);
@@ -278,7 +280,7 @@ Result<DeploymentRecord> Store::deploy(const std::string& task, const std::strin
   auto* db = impl_->db.get();
   sqlite::Transaction tx(db);
   if (auto b = tx.begun(); !b) return std::unexpected(b.error());
-  auto id = insert_revision(db, task, env, project_dir, revision, now);
+  auto id = insert_revision(db, task, env, project_dir, revision, now, true);
   if (!id) return std::unexpected(id.error());
   if (auto r = tx.commit(); !r) return std::unexpected(r.error());
   return get_deployment(*id);
@@ -308,7 +310,7 @@ Result<std::optional<DeploymentRecord>> Store::apply(const std::string& task, co
   }
   std::optional<std::int64_t> id;
   if ((*change)->revision) {
-    auto inserted = insert_revision(db, task, env, project_dir, *(*change)->revision, now);
+    auto inserted = insert_revision(db, task, env, project_dir, *(*change)->revision, now, (*change)->resume);
     if (!inserted) return std::unexpected(inserted.error());
     id = *inserted;
   }
