@@ -2,9 +2,6 @@
 #include "interrupt.hpp"
 #include "usage.hpp"
 
-#include <cerrno>
-#include <cstdio>
-#include <cstring>
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
@@ -185,15 +182,7 @@ int run_app(int argc, char** argv, char** envp) {
     ctx.out.error(result.error());
     return static_cast<int>(result.error().code);
   }
-  // Output that could not be written (a full disk, /dev/full) is a failure to say; a
-  // reader that went away (`| head`) ends it as SIGPIPE would.
-  if (std::fflush(stdout) != 0 || std::ferror(stdout)) {
-    if (errno == EPIPE) return 141;
-    ctx.out.error({task::Errc::io, fmt::format("cannot write the output: {}", std::strerror(errno)),
-                   "is the disk full? write the output somewhere with room"});
-    return static_cast<int>(task::Errc::io);
-  }
-  return 0;
+  return ctx.finish_output();
 }
 
 }  // namespace cli

@@ -1,4 +1,11 @@
 // config set/unset/list.
+#include <termios.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <iostream>
+#include <iterator>
+
 #include <fmt/format.h>
 
 #include <nlohmann/json.hpp>
@@ -21,6 +28,70 @@ struct ConfigFlags {
   std::vector<std::string> pairs;
 };
 
+// A secret's value, kept out of the command line (shell history, `ps`): typed at a prompt
+// that does not echo it, or read whole from a pipe (one trailing newline dropped).
+task::Result<std::string> read_secret(Context& ctx, const std::string& key) {
+  std::string value;
+  if (::isatty(0) == 1) {
+    termios saved{};
+    const bool quiet = ::tcgetattr(0, &saved) == 0;
+    if (quiet) {
+      termios silent = saved;
+      silent.c_lflag &= ~static_cast<tcflag_t>(ECHO);
+      ::tcsetattr(0, TCSANOW, &silent);
+    }
+    fmt::print(stderr, "value of {} (not shown): ", key);
+    std::fflush(stderr);
+    const bool got = static_cast<bool>(std::getline(std::cin, value));
+    if (quiet) ::tcsetattr(0, TCSANOW, &saved);
+    fmt::print(stderr, "\n");
+    if (!got || ctx.interrupted()) return task::fail(task::Errc::interrupted, "no value given; nothing was changed");
+  } else {
+    value.assign(std::istreambuf_iterator<char>(std::cin), std::istreambuf_iterator<char>());
+    if (value.ends_with('\n')) value.pop_back();
+    if (value.ends_with('\r')) value.pop_back();
+  }
+  if (value.empty()) return task::fail(task::Errc::invalid_input, fmt::format("no value for {} was given", key));
+  return value;
+}
+
+// KEY=VALUE pairs, and with --secret: a KEY without a value is the secret, read from
+// standard input; a single KEY=VALUE pair is the secret. --secret never applies to
+// several pairs at once.
+task::Result<task::Config> pairs_to_set(Context& ctx, const ConfigFlags& o) {
+  std::vector<std::string> plain, bare;
+  for (const auto& pair : o.pairs) (pair.find('=') == std::string::npos ? bare : plain).push_back(pair);
+  if (!bare.empty() && !o.secret) {
+    return task::fail(task::Errc::usage, fmt::format("`{}` has no value", bare.front()),
+                      fmt::format("give {}=VALUE, or --secret to read a secret's value from standard input", bare.front()));
+  }
+  if (bare.size() > 1) {
+    return task::fail(task::Errc::usage, "one secret from standard input at a time",
+                      fmt::format("set {} first, then the others", bare.front()));
+  }
+  if (o.secret && bare.empty() && plain.size() > 1) {
+    return task::fail(task::Errc::usage, "--secret with several KEY=VALUE pairs: which of them is the secret?",
+                      "set the secret on its own (`task config set KEY --secret` reads it from standard input), "
+                      "the other values without --secret");
+  }
+  std::vector<std::string> secret;
+  if (!bare.empty()) {
+    if (!task::is_env_name(bare.front())) return task::parse_config_pairs({bare.front() + "="}, true);  // its error
+    auto value = read_secret(ctx, bare.front());
+    if (!value) return std::unexpected(value.error());
+    secret.push_back(bare.front() + "=" + *value);
+  } else if (o.secret) {
+    secret = std::move(plain);
+    plain.clear();
+  }
+  auto out = task::parse_config_pairs(plain, false);
+  if (!out) return out;
+  auto secrets = task::parse_config_pairs(secret, true);
+  if (!secrets) return secrets;
+  out->insert(secrets->begin(), secrets->end());
+  return out;
+}
+
 task::Result<void> run_config_change(Context& ctx, const ConfigFlags& o, bool unset) {
   if (o.pairs.empty()) {
     return task::fail(task::Errc::usage, unset ? "give the keys to unset" : "give KEY=VALUE pairs",
@@ -37,7 +108,7 @@ task::Result<void> run_config_change(Context& ctx, const ConfigFlags& o, bool un
       options.unset.push_back(key);
     }
   } else {
-    auto parsed = task::parse_config_pairs(o.pairs, o.secret);
+    auto parsed = pairs_to_set(ctx, o);
     if (!parsed) return std::unexpected(parsed.error());
     options.set = std::move(*parsed);
   }
@@ -92,11 +163,16 @@ void add_config_commands(Commands& commands) {
   commands.push_back({
       .words = {"config", "set"},
       .summary = "Set configuration values (a new revision of a deployment there)",
+      .description = "With --secret, the value is a secret: never printed, masked in run logs. Give the secret's KEY "
+                     "without a value and it is read from standard input (a prompt that does not echo, on a "
+                     "terminal), so it stays out of the shell's history and `ps`; other KEY=VALUE pairs on the "
+                     "line stay plain.",
       .args = {{"KEY=VALUE", "one or more", &cs->pairs}},
       .flags = {{"--env", "ENV", "The environment (default: the first, development)", &cs->env},
-                {"--secret", "", "Secret values: never printed, masked in run logs", &cs->secret}},
+                {"--secret", "", "The KEY given without a value (or the one KEY=VALUE) is a secret", &cs->secret}},
       .examples = {{"task config set TARGET_URL=https://example.org/health", ""},
-                   {"task config set GITHUB_TOKEN=ghp_… --secret --env production", ""}},
+                   {"task config set GITHUB_TOKEN --secret --env production", "asks for the value, not echoed"},
+                   {"printf %s \"$TOKEN\" | task config set API_TOKEN --secret", "from a pipe"}},
       .run = [cs](Context& ctx) { return run_config_change(ctx, *cs, false); },
   });
   auto cu = std::make_shared<ConfigFlags>();

@@ -35,6 +35,12 @@ task::Result<void> run_deploy(Context& ctx, const DeployFlags& o) {
     if (!config) return std::unexpected(config.error());
     options.project = std::move(*config);
   }
+  if (task_named() && project_task() != options.project.name && !options.project.name.empty()) {
+    return task::fail(task::Errc::usage,
+                      fmt::format("deploy works on the project here ({}), not on --task {}", options.project.name,
+                                  project_task()),
+                      "run it in that task's project directory, or with -C DIR");
+  }
   options.project_dir = fs::current_path();
   options.env = o.env;
   options.interval = o.interval;
@@ -141,7 +147,8 @@ void add_deploy_commands(Commands& commands) {
                  "When to run: cron (5 or 6 fields), @hourly, \"@every 30s\" … (default: task.yaml's `schedule:`, "
                  "else the deployment's own)",
                  &o->interval},
-                {"--timezone", "TZ", "IANA time zone of the schedule (default UTC)", &o->timezone},
+                {"--timezone", "TZ", "IANA time zone of the schedule (default: task.yaml's `timezone:`, else UTC)",
+                 &o->timezone},
                 {"--env", "ENV", "The environment (default: the first, development)", &o->env},
                 {"--build", "ID", "Deploy this build (see `task builds`)", &o->build_id},
                 {"--image", "REF", "Deploy this image from the Docker engine instead of a build", &o->image},

@@ -1,6 +1,7 @@
 // logs: of the latest run, a run, a build, or the deployment events.
 #include <cstdio>
 #include <optional>
+#include <regex>
 
 #include <fmt/format.h>
 
@@ -26,6 +27,7 @@ struct RunsFlags {
   std::string since;
   int tail = -1;
   bool events = false;
+  std::string grep;
 };
 
 task::Result<void> run_events(Context& ctx, const RunsFlags& o) {
@@ -77,6 +79,16 @@ task::Result<void> run_logs(Context& ctx, const RunsFlags& o) {
     query.since = ctx.now_ms() - std::chrono::duration_cast<std::chrono::milliseconds>(*d);
   }
   if (o.tail >= 0) query.tail = static_cast<std::size_t>(o.tail);
+  std::optional<std::regex> grep;
+  if (!o.grep.empty()) {
+    try {
+      grep.emplace(o.grep, std::regex::ECMAScript);
+    } catch (const std::regex_error& e) {
+      return task::fail(task::Errc::usage, fmt::format("--grep `{}` is not a regular expression: {}", o.grep, e.what()),
+                        "e.g. --grep 'error|timeout' (ECMAScript syntax)");
+    }
+    query.keep = [&grep](const task::RunLogLine& l) { return std::regex_search(l.text, *grep); };
+  }
   // A log of any size is written as it is read: lines as text, or the JSON document
   // {"lines": […], "run": {…}} (the layout of -o json everywhere) one line at a time.
   std::optional<JsonStream> json;
@@ -100,7 +112,7 @@ task::Result<void> run_logs(Context& ctx, const RunsFlags& o) {
       header(r);
       print_line(ctx, r, l, false);
     };
-  } else if (!o.follow && ctx.out.format() == Format::json) {
+  } else if (!o.follow && ctx.out.format() == Format::json && o.tail < 0) {
     json.emplace(stdout);
     query.each = [&json](const task::Run&, const task::RunLogLine& l) {
       json->item({{"time", l.timestamp}, {"stream", l.stream}, {"text", l.text}});
@@ -138,7 +150,12 @@ task::Result<void> run_logs(Context& ctx, const RunsFlags& o) {
     }
     return {};
   }
-  const auto watch = observer(ctx);
+  auto watch = observer(ctx);
+  if (grep) {
+    watch.line = [&grep, line = watch.line](const task::Run& r, const task::RunLogLine& l) {
+      if (std::regex_search(l.text, *grep)) line(r, l);
+    };
+  }
   if (log->run) {
     watch.started(*log->run);
     for (const auto& l : log->lines) print_line(ctx, *log->run, l);
@@ -164,10 +181,12 @@ void add_logs_commands(Commands& commands) {
                 {"-f,--follow", "", "Follow new output and new runs until Ctrl-C", &logs->follow},
                 {"--since", "DURATION", "Only lines from the last DURATION (e.g. 10m)", &logs->since},
                 {"--tail", "N", "Only the last N lines", &logs->tail},
+                {"--grep", "REGEX", "Only lines matching REGEX (ECMAScript), also when following", &logs->grep},
                 {"--events", "", "The deployment event log instead: deploys, suspends, missed runs, failure notices", &logs->events}},
       .examples = {{"task logs", "the latest run's output"},
                    {"task logs -f", "follow every run as it happens"},
                    {"task logs --run 12 --tail 20", ""},
+                   {"task logs --grep 'error|timeout' --tail 5", "the last five lines that match"},
                    {"task logs --build 3", "a build's log"},
                    {"task logs --events", ""}},
       .run = [logs](Context& ctx) { return run_logs(ctx, *logs); },

@@ -67,6 +67,9 @@ struct Context {
 
   // Opened on first use, so commands that need none of it start fast.
   task::Workspace& workspace();
+  // After a command that succeeded: 0, or its output could not all be written (exit 6;
+  // 141 when the reader went away, as SIGPIPE would end it).
+  int finish_output();
   task::Timestamp now_ms() const { return std::chrono::time_point_cast<std::chrono::milliseconds>(now()); }
 
  private:

@@ -24,7 +24,7 @@ __task_flags() {
     "env set") echo "--platform --kubeconfig --context --namespace --registry --create-namespace --network --allow-direct-deploy" ;;
     "history") echo "--env" ;;
     "init") echo "-t --template --dir --var" ;;
-    "logs") echo "--env --run --build -f --follow --since --tail --events" ;;
+    "logs") echo "--env --run --build -f --follow --since --tail --grep --events" ;;
     "promote") echo "--from --to --interval --timezone --force --resume --dry-run" ;;
     "resume") echo "--env" ;;
     "rollback") echo "--env --to --resume --dry-run" ;;
@@ -82,6 +82,7 @@ __task_value_kind() {
     "logs:--build") echo "none" ;;
     "logs:--since") echo "none" ;;
     "logs:--tail") echo "none" ;;
+    "logs:--grep") echo "none" ;;
     "promote:--from") echo "none" ;;
     "promote:--to") echo "none" ;;
     "promote:--interval") echo "none" ;;

@@ -86,6 +86,8 @@ function __task_value_flag --argument-names path flag
             return 0
         case 'logs:--tail'
             return 0
+        case 'logs:--grep'
+            return 0
         case 'promote:--from'
             return 0
         case 'promote:--to'
@@ -250,7 +252,7 @@ complete -c task -n '__task_at \'builds\'' -s n -l limit -r -f -d 'Show at most 
 complete -c task -n '__task_at \'config list\'' -l env -r -f -d 'The environment (default: the first, development)'
 complete -c task -n '__task_at \'config list\'' -l reveal -d 'Show secret values too'
 complete -c task -n '__task_at \'config set\'' -l env -r -f -d 'The environment (default: the first, development)'
-complete -c task -n '__task_at \'config set\'' -l secret -d 'Secret values: never printed, masked in run logs'
+complete -c task -n '__task_at \'config set\'' -l secret -d 'The KEY given without a value (or the one KEY=VALUE) is a secret'
 complete -c task -n '__task_at \'config unset\'' -l env -r -f -d 'The environment (default: the first, development)'
 complete -c task -n '__task_at \'connect\'' -l branch -r -f -d 'Branch to build (default: the repository\'s default branch)'
 complete -c task -n '__task_at \'connect\'' -l path -r -f -d 'Directory of the repository that holds the task (default: its root)'
@@ -258,7 +260,7 @@ complete -c task -n '__task_at \'connect\'' -l dockerfile -r -f -d 'Dockerfile, 
 complete -c task -n '__task_at \'connect\'' -l name -r -f -d 'Task name, a DNS-1123 label (default: from the repository\'s task.yaml, else the last component of --path or of the URL)'
 complete -c task -n '__task_at \'connect\'' -l dir -r -f -a '(__fish_complete_directories)' -d 'Directory to create (default: ./NAME)'
 complete -c task -n '__task_at \'deploy\'' -l interval -r -f -d 'When to run: cron (5 or 6 fields), @hourly, "@every 30s" … (default: task.yaml\'s `schedule:`, else the deployment\'s own)'
-complete -c task -n '__task_at \'deploy\'' -l timezone -r -f -d 'IANA time zone of the schedule (default UTC)'
+complete -c task -n '__task_at \'deploy\'' -l timezone -r -f -d 'IANA time zone of the schedule (default: task.yaml\'s `timezone:`, else UTC)'
 complete -c task -n '__task_at \'deploy\'' -l env -r -f -d 'The environment (default: the first, development)'
 complete -c task -n '__task_at \'deploy\'' -l build -r -f -d 'Deploy this build (see `task builds`)'
 complete -c task -n '__task_at \'deploy\'' -l image -r -f -d 'Deploy this image from the Docker engine instead of a build'
@@ -291,6 +293,7 @@ complete -c task -n '__task_at \'logs\'' -l build -r -f -d 'The build whose log 
 complete -c task -n '__task_at \'logs\'' -s f -l follow -d 'Follow new output and new runs until Ctrl-C'
 complete -c task -n '__task_at \'logs\'' -l since -r -f -d 'Only lines from the last DURATION (e.g. 10m)'
 complete -c task -n '__task_at \'logs\'' -l tail -r -f -d 'Only the last N lines'
+complete -c task -n '__task_at \'logs\'' -l grep -r -f -d 'Only lines matching REGEX (ECMAScript), also when following'
 complete -c task -n '__task_at \'logs\'' -l events -d 'The deployment event log instead: deploys, suspends, missed runs, failure notices'
 complete -c task -n '__task_at \'promote\'' -l from -r -f -d 'Where the image runs now (default: the first environment)'
 complete -c task -n '__task_at \'promote\'' -l to -r -f -d 'Where it goes (default: the next environment)'

@@ -24,6 +24,7 @@ wait_for 60 '[[ $(db "SELECT outcome FROM runs WHERE id = '"$slow"'") == running
 expect_eq "a slow run is going" "$(db "SELECT outcome FROM runs WHERE id = $slow")" running
 
 # Fill the disk: the slow run ends (exit 0, 50 more lines) while nothing can be written.
+full_from=$(($(date +%s%N) / 1000000))
 dd if=/dev/zero of="$TASK_HOME/filler" bs=64k status=none 2>/dev/null
 free_kb=$(df --output=avail -k "$TASK_HOME" | tail -1 | tr -d ' ')
 before=$(db "SELECT count(*) FROM runs")
@@ -33,6 +34,7 @@ status_rc=0
 t status >/dev/null 2>&1 || status_rc=$?
 alive_full=$(kill -0 "$pid" 2>/dev/null && echo alive || echo dead)
 rm -f "$TASK_HOME/filler"
+full_until=$(($(date +%s%N) / 1000000))
 events() { db "SELECT count(*) FROM events WHERE kind = 'store' AND message LIKE 'could not write to the state store%'"; }
 wait_for 60 '[[ $(events) -ge 1 ]]'
 
@@ -40,6 +42,10 @@ for p in fd-chatty; do (cd "$work/$p" && t -q suspend >/dev/null); done
 wait_for 120 '[[ $(unfinished) -eq 0 ]]'
 alive=$(kill -0 "$pid" 2>/dev/null && echo alive || echo dead)
 slow_outcome=$(db "SELECT outcome FROM runs WHERE id = $slow")
+slow_span=$(db "SELECT started_at < $full_from AND finished_at > $full_from FROM runs WHERE id = $slow")
+# Scheduling goes on: a run due after the fill began, recorded once the store took writes.
+due_while_full=$(db "SELECT count(*) FROM runs r JOIN deployments d ON d.id = r.deployment_id WHERE d.task = 'fd-chatty'
+                     AND r.outcome = 'succeeded' AND r.scheduled_at >= $full_from")
 slow_lines=$(cd "$work/fd-slow" && t logs --run "$slow" | grep -cE "after [0-9]+ of $slow\$")
 lost=$(db "SELECT count(*) FROM runs WHERE outcome IN ('lost', 'failed', 'error')")
 late=$(db "SELECT count(*) FROM runs WHERE trigger = 'schedule' AND started_at - scheduled_at > 1500")
@@ -76,7 +82,9 @@ figure "integrity_check" "$(integrity)"
 
 expect_eq "the agent lived through it" "$alive_full/$alive" alive/alive
 expect_eq "task status still answers while full" "$status_rc" 0
+expect_eq "the slow run was going through the whole outage" "$slow_span" 1
 expect_eq "the run that ended while full succeeded" "$slow_outcome" succeeded
+expect_eq "scheduling goes on once the store takes writes" "$([[ $due_while_full -ge 1 ]] && echo yes || echo no)" yes
 expect_eq "with all its lines" "$slow_lines" 50
 expect_eq "no run lost, failed or error" "$lost" 0
 expect_eq "every log whole" "$bad_logs" 0

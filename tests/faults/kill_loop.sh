@@ -42,7 +42,7 @@ wait_for 120 '[[ $(unfinished) -eq 0 ]]'
 stuck=$(unfinished)
 t -q agent stop
 
-sched="trigger IN ('schedule', 'catch_up')"
+sched="trigger IN ('schedule', 'catch-up')"
 # Consecutive fire times of each deployment, in order: a gap of more than its interval
 # is a lost fire time, none at all a duplicate.
 gaps() {  # TASK INTERVAL_MS → "lost duplicated"
@@ -114,5 +114,6 @@ expect_eq "no retry missing" "$missing_retries" 0
 expect_eq "no container left" "$left" 0
 expect_eq "no log line missing or twice" "$bad_logs" 0
 expect_eq "the database is intact" "$check" ok
-expect_eq "runs happened" "$([[ $succeeded -ge $kills ]] && echo yes || echo "only $succeeded")" yes
+expect_eq "runs happened (at least one success per 4 s of killing)" \
+  "$([[ $succeeded -ge $((killing / 4)) && $succeeded -gt 0 ]] && echo yes || echo "only $succeeded in $killing s")" yes
 finish

@@ -38,6 +38,12 @@ docker image prune -f >/dev/null
 expect_eq "docker image prune leaves the deployed image" "$(docker image inspect -f ok "$one" 2>&1)" ok
 run run --wait
 expect_eq "and its runs still run" "$rc" 0
+run logs --grep '^one [0-9]+$'
+expect_contains "logs --grep keeps the lines that match" "$out" "one "
+run logs --grep 'nothing like this'
+expect_eq "and only those" "$out" ""
+run logs --grep '('
+expect_eq "a --grep that is no regular expression" "$rc" 2
 
 # Suspended, then deployed again: it stays suspended, and says so.
 t -q suspend >/dev/null
@@ -89,6 +95,22 @@ expect_contains "saying so" "$err" "no longer in the Docker engine"
 run doctor -o json
 expect_eq "and doctor is content again" \
   "$(jq -r '.checks[] | select(.name == "lc-probe in development") | .ok' <<<"$out")" true
+
+# A secret from standard input, never on the command line; --secret is about one key.
+printf 's3cr3t-value\n' | t -q config set API_TOKEN --secret >/dev/null
+cfg() { t config list -o json "$@" | jq -r --arg k "$key" '.config[] | select(.key == $k) | "\(.value) \(.secret)"'; }
+key=API_TOKEN
+expect_eq "a secret read from standard input" "$(cfg --reveal)" "s3cr3t-value true"
+expect_eq "shown as ****" "$(cfg)" "**** true"
+printf 'other' | t -q config set PLAIN=1 SECOND --secret >/dev/null
+key=PLAIN
+expect_eq "a KEY=VALUE beside it stays plain" "$(cfg)" "1 false"
+key=SECOND
+expect_eq "the KEY without a value is the secret" "$(cfg --reveal)" "other true"
+run config set A=1 B=2 --secret
+expect_eq "--secret over several KEY=VALUE pairs is refused" "$rc" 2
+run config set NOVALUE
+expect_eq "a KEY without a value and without --secret is refused" "$rc" 2
 
 # By name, from anywhere.
 cd "$work"

@@ -139,4 +139,19 @@ expect_contains "a refused notice is given up at once" "$(events_json | jq -r '[
 sleep 3
 expect_eq "and not posted again" "$(post_count /hooks/gone)" 1
 
+# --- The webhook named in task.yaml, its URL a secret of the environment's configuration.
+cd "$work"
+t -q init nf-named --template shell >/dev/null
+printf '#!/bin/sh\necho nope; exit 1\n' > "$work/nf-named/run.sh"
+printf 'name: nf-named\nbuild:\n  dockerfile: Dockerfile\nrun:\n  command: ["/app/run.sh"]\n  on_failure: {webhook: "${FAILURE_WEBHOOK}"}\n' > "$work/nf-named/task.yaml"
+git -C "$work/nf-named" add -A && git -C "$work/nf-named" -c user.name=t -c user.email=t@t commit -qm nf-named
+cd "$work/nf-named"
+printf 'http://127.0.0.1:%s/hooks/named?key=named-secret' "$port" | t -q config set FAILURE_WEBHOOK --secret >/dev/null
+t -q deploy --interval "@every 1h" >/dev/null
+echo 200 > "$work/hook/statuses"
+t run --wait >/dev/null 2>&1
+wait_for 20 '[[ $(post_count /hooks/named) -ge 1 ]]'
+expect_eq "a webhook named \${FAILURE_WEBHOOK} posts to the environment's value" "$(post_count /hooks/named)" 1
+expect_not_contains "whose URL is in no output" "$(t logs --events; t status; t history)" "named-secret"
+
 finish

@@ -226,3 +226,11 @@ TEST_CASE("the outbox: a notice is queued with the outcome, a recovery only afte
   for (const auto& e : *events) notice_events += e.kind == "notice" ? 1 : 0;
   CHECK(notice_events == 2);
 }
+
+TEST_CASE("a failure webhook named ${NAME} is the environment's configuration value NAME") {
+  task::Config config;
+  config["FAILURE_WEBHOOK"] = task::ConfigValue{"https://chat.example/hooks/T0", true};
+  CHECK(task::resolve_webhook("https://hooks.example/a", config) == "https://hooks.example/a");
+  CHECK(task::resolve_webhook("${FAILURE_WEBHOOK}", config) == "https://chat.example/hooks/T0");
+  CHECK(task::resolve_webhook("${MISSING}", config).empty());
+}

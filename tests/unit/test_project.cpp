@@ -83,7 +83,7 @@ TEST_CASE("errors name file, line and column") {
   CHECK(error_of("name: t\nname: u\n") == "task.yaml:2:1: key `name` appears twice in `task.yaml`");
   CHECK(error_of("name: t\nrun: [1, 2]\n") == "task.yaml:2:6: `run` must be a mapping");
   CHECK(error_of("name: t\nrun:\n  on_failure: {webhook: ftp://x}\n") ==
-        "task.yaml:3:25: `run.on_failure.webhook` must be an http:// or https:// URL");
+        "task.yaml:3:25: `run.on_failure.webhook` must be an http:// or https:// URL, or ${NAME}: a key of the environment's configuration");
   CHECK(error_of("name: t\nsource: {branch: main}\n") == "task.yaml:2:9: `source.branch` and `source.path` need `source.git`");
   CHECK(error_of("name: [unclosed\n").rfind("task.yaml:", 0) == 0);
 }
@@ -128,4 +128,11 @@ TEST_CASE("a schedule in task.yaml that does not read is an error at its line an
   CHECK(error_of("name: probe\nschedule:\n  production: \"61 * * * *\"\n").starts_with("task.yaml:3:15: `schedule.production`"));
   CHECK(error_of("name: probe\nschedule: [\"* * * * *\"]\n").starts_with("task.yaml:2:11: `schedule` must be"));
   CHECK(error_of("name: probe\ntimezone: Mars/Olympus\nschedule: \"@hourly\"\n").starts_with("task.yaml:3:11:"));
+}
+
+TEST_CASE("the failure webhook may name a configuration key instead of holding the URL") {
+  auto named = task::parse_project("name: probe\nrun:\n  on_failure: {webhook: \"${FAILURE_WEBHOOK}\"}\n", "task.yaml");
+  REQUIRE(named.has_value());
+  CHECK(named->run.failure_webhook == "${FAILURE_WEBHOOK}");
+  CHECK(error_of("name: probe\nrun:\n  on_failure: {webhook: \"${not a name}\"}\n").find("${NAME}") != std::string::npos);
 }

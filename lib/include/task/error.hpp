@@ -28,7 +28,7 @@ struct ExitStatus {
   int status;
   std::string_view meaning;
 };
-inline constexpr std::array<ExitStatus, 11> exit_statuses = {{
+inline constexpr std::array<ExitStatus, 12> exit_statuses = {{
     {0, "Success."},
     {1, "An operation failed for a reason not listed below."},
     {2, "Usage error: unknown command, bad flag or argument."},
@@ -40,6 +40,7 @@ inline constexpr std::array<ExitStatus, 11> exit_statuses = {{
     {8, "The platform is unreachable or refused a request: the Docker engine, or a cluster's API server."},
     {9, "Credentials are missing or were refused: set TASK_GIT_TOKEN, or TASK_GIT_SSH_KEY, or load the SSH agent."},
     {130, "Interrupted by Ctrl-C."},
+    {141, "Standard output was closed by its reader (as `task runs | head -1` does), as after SIGPIPE."},
 }};
 
 struct Error {

@@ -59,6 +59,8 @@ struct LogQuery {
   // Without `tail`: each line is handed over as it is read instead of kept in
   // RunLog::lines, so a log of any size is shown in little memory.
   std::function<void(const Run&, const RunLogLine&)> each = {};
+  // Only the lines this keeps (`task logs --grep`), before `tail` counts them.
+  std::function<bool(const RunLogLine&)> keep = {};
 };
 struct RunLog {
   std::optional<Run> run;           // none: no run yet (with wait_for_first)

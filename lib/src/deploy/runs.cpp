@@ -72,15 +72,15 @@ Result<std::vector<Run>> list_runs(Workspace& workspace, const RunsQuery& query)
   std::vector<Run> runs;
   for (auto* platform : platforms) {
     // With a filter, a wider window each time until enough match or the history ends.
-    for (std::size_t window = query.limit;; window *= 4) {
+    constexpr std::size_t kWidest = 100'000;
+    for (std::size_t window = query.limit;; window = std::min(window * 4, kWidest)) {
       auto some = platform->runs(RunFilter{query.task, query.env, window});
       if (!some) return std::unexpected(some.error());
       std::vector<Run> matching;
       for (auto& r : *some) {
         if (wanted(r)) matching.push_back(std::move(r));
       }
-      const bool ended = some->size() < window || window >= 100'000 ||
-                         (query.since && !some->empty() && some->back().scheduled_at < *query.since);
+      const bool ended = some->size() < window || window >= kWidest;
       if (!filtered || matching.size() >= query.limit || ended) {
         runs.insert(runs.end(), std::make_move_iterator(matching.begin()), std::make_move_iterator(matching.end()));
         break;
@@ -166,6 +166,7 @@ Result<RunLog> read_run_log(Workspace& workspace, const LogQuery& q) {
     if (chunk->next == log.next) break;
     for (auto& l : chunk->lines) {
       if (!since.empty() && l.timestamp.substr(0, 23) < since.substr(0, 23)) continue;
+      if (q.keep && !q.keep(l)) continue;
       if (q.each && !q.tail) {
         q.each(run, l);
       } else {

@@ -245,7 +245,7 @@ Result<void> DockerClient::container_logs(const std::string& id, bool follow, co
     return fail(Errc::platform, "cannot read the logs of container " + id.substr(0, 12) + ": " +
                                   docker::engine_message(*response));
   }
-  if (follow && !(cancelled && cancelled())) {
+  if (follow) {  // (a cancelled follow ended above, as interrupted)
     // The engine may end a follow as the container exits before it has sent the last
     // output (a last line without a newline, notably): ask once more for what came after
     // the last frame, so that nothing it printed is missing.

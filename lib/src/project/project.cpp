@@ -218,8 +218,11 @@ Result<void> read_run(const Reader& r, const YAML::Node& node, RunPolicy& out) {
     TASK_CHECK(r.expect_map(on_failure, "run.on_failure", {"webhook"}));
     if (auto hook = on_failure["webhook"]) {
       TASK_TRY(v, r.string(hook, "run.on_failure.webhook"));
-      if (v.rfind("http://", 0) != 0 && v.rfind("https://", 0) != 0) {
-        return std::unexpected(r.error_at(hook.Mark(), "`run.on_failure.webhook` must be an http:// or https:// URL"));
+      const bool named = v.starts_with("${") && v.ends_with("}") && is_env_name(v.substr(2, v.size() - 3));
+      if (!named && v.rfind("http://", 0) != 0 && v.rfind("https://", 0) != 0) {
+        return std::unexpected(r.error_at(hook.Mark(), "`run.on_failure.webhook` must be an http:// or https:// URL, or "
+                                                       "${NAME}: a key of the environment's configuration",
+                                          "e.g. webhook: ${FAILURE_WEBHOOK}, then `task config set FAILURE_WEBHOOK --secret`"));
       }
       out.failure_webhook = v;
     }

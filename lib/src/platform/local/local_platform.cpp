@@ -75,8 +75,10 @@ void LocalPlatform::hold_image(const DeploymentKey& key, const Revision& revisio
   if (!client || revision.image.digest.empty()) return;
   const std::string repo = "task-revision/" + key.task;
   (void)(*client)->tag_image(revision.image.digest, repo, fmt::format("{}-{}", key.env, revision.number));
-  if (revision.number > kHeld) {
-    (void)(*client)->remove_image(fmt::format("{}:{}-{}", repo, key.env, revision.number - kHeld), false);
+  // The tag that falls out now, and a few before it that a change made while the engine
+  // could not be reached left behind.
+  for (std::int64_t n = revision.number - kHeld; n > 0 && n > revision.number - kHeld - 5; --n) {
+    (void)(*client)->remove_image(fmt::format("{}:{}-{}", repo, key.env, n), false);
   }
 }
 

@@ -73,6 +73,12 @@ std::vector<RunLogLine> run_log_tail(const fs::path& log, std::size_t count) {
   return lines;
 }
 
+std::string resolve_webhook(const std::string& webhook, const Config& config) {
+  if (!webhook.starts_with("${") || !webhook.ends_with("}")) return webhook;
+  auto it = config.find(webhook.substr(2, webhook.size() - 3));
+  return it == config.end() ? std::string{} : it->second.value;
+}
+
 std::string url_origin(std::string_view url) {
   const auto scheme_end = url.find("://");
   if (scheme_end == std::string_view::npos) return "(a URL)";

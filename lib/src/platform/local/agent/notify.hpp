@@ -29,6 +29,11 @@ std::string notice_payload(std::string_view kind, const RunRecord& run, RunOutco
                            std::optional<int> exit_code, const std::string& error, Timestamp finished_at,
                            const std::vector<RunLogLine>& tail);
 
+// The webhook a notice goes to: task.yaml's URL, or with `${NAME}` the value of NAME in
+// the environment's configuration (a secret there, so the URL is in no file in Git); ""
+// when NAME is not set there.
+std::string resolve_webhook(const std::string& webhook, const Config& config);
+
 // "https://chat.example:8443" from "https://user:pw@chat.example:8443/hooks/T0?key=…":
 // what messages may show of a URL whose path or query may hold a secret.
 std::string url_origin(std::string_view url);

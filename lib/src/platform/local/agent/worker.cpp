@@ -51,6 +51,7 @@ class RunLog {
   bool behind() const { return behind_; }
   const std::string& write_error() const { return error_; }
   void caught_up() { behind_ = false; }
+  void fell_behind() { behind_ = true; }
 
  private:
   void write_line(const std::string& timestamp, std::string_view stream, std::string_view raw) {
@@ -86,20 +87,30 @@ std::string last_output_timestamp(const fs::path& path) {
   if (!in) return {};
   in.seekg(0, std::ios::end);
   const auto size = static_cast<std::streamoff>(in.tellg());
-  const std::streamoff tail = std::min<std::streamoff>(size, 256 * 1024);
-  in.seekg(size - tail);
-  std::string text(static_cast<std::size_t>(tail), '\0');
-  in.read(text.data(), tail);
-  std::string last;
-  std::size_t start = 0;
-  while (start < text.size()) {
-    auto end = text.find('\n', start);
-    if (end == std::string::npos) break;
-    auto parsed = parse_run_log_line(std::string_view(text).substr(start, end - start));
-    if (parsed.stream == "out" || parsed.stream == "err") last = parsed.timestamp;
-    start = end + 1;
+  // The last 256 KiB, and further back (to 64 MiB) while they hold no whole output line:
+  // the last line may be a long one.
+  for (std::streamoff window = 256 * 1024;; window *= 4) {
+    const std::streamoff tail = std::min<std::streamoff>(size, window);
+    in.clear();
+    in.seekg(size - tail);
+    std::string text(static_cast<std::size_t>(tail), '\0');
+    in.read(text.data(), tail);
+    std::string last;
+    // A window that does not start the file starts inside a line: from the next one.
+    std::size_t start = 0;
+    if (tail < size) {
+      const auto first = text.find('\n');
+      start = first == std::string::npos ? text.size() : first + 1;
+    }
+    while (start < text.size()) {
+      auto end = text.find('\n', start);
+      if (end == std::string::npos) break;
+      auto parsed = parse_run_log_line(std::string_view(text).substr(start, end - start));
+      if (parsed.stream == "out" || parsed.stream == "err") last = parsed.timestamp;
+      start = end + 1;
+    }
+    if (!last.empty() || tail == size || window >= 64 * 1024 * 1024) return last;
   }
-  return last;
 }
 
 
@@ -131,11 +142,17 @@ void run_worker(const WorkerContext& context, Worker& worker, RunRecord run, con
     // The failure notice, when the task asks for one, is queued with the outcome: one
     // transaction, so a notice is never lost nor sent for an outcome not stored.
     std::optional<NewNotice> notice;
+    const std::string webhook = resolve_webhook(policy.failure_webhook, revision.config);
     if (!policy.failure_webhook.empty()) {
-      if (auto kind = notice_kind(outcome, run.attempt, policy.retries)) {
+      if (auto kind = notice_kind(outcome, run.attempt, policy.retries); kind && webhook.empty()) {
+        if (*kind == "failure") {
+          say(fmt::format("no failure notice: {} is not in the configuration of {} (`task config set`)",
+                          policy.failure_webhook, run.env));
+        }
+      } else if (kind) {
         auto tail = run_log_tail(run.log_path, 20);
         for (auto& line : tail) line.text = log.masked(line.text);
-        notice = NewNotice{*kind, policy.failure_webhook,
+        notice = NewNotice{*kind, webhook,
                            notice_payload(*kind, run, outcome, exit_code, log.masked(error), finished_at, tail)};
       }
     }
@@ -210,6 +227,7 @@ void run_worker(const WorkerContext& context, Worker& worker, RunRecord run, con
         std::this_thread::sleep_for(100ms);
         created = docker->create_container(spec);
       }
+      if (!created && stopping()) return;  // the next agent adopts or makes it
     }
     if (!created) {
       // Its image gone, the disk full, the engine down: the platform could not run it.
@@ -362,7 +380,9 @@ void run_worker(const WorkerContext& context, Worker& worker, RunRecord run, con
     if (!said) say("its log could not be written (" + log.write_error() + "); filling it from the engine");
     said = true;
     log.caught_up();
-    docker->container_logs(id, false, last_output_timestamp(run.log_path), [&](const LogLine& line) { log.output(line); });
+    auto refilled =
+        docker->container_logs(id, false, last_output_timestamp(run.log_path), [&](const LogLine& line) { log.output(line); });
+    if (!refilled) log.fell_behind();  // the engine did not answer: the gap is still there
   }
   if (log.behind()) return;  // the agent stops: the next one fills it
   if (!finish(outcome, code, error, true)) return;
