@@ -133,7 +133,10 @@ int run_app(int argc, char** argv, char** envp) {
       std::printf("task %s\n", task::version_info().version.c_str());
       return 0;
     }
-    app.parse(argc, argv);
+    auto words = joined_schedules(argc, argv);
+    std::vector<char*> joined;
+    for (auto& word : words) joined.push_back(word.data());
+    app.parse(static_cast<int>(joined.size()), joined.data());
   } catch (const CLI::CallForHelp& e) {
     // `task dashboard --help` is an unknown command, not the main help.
     if (auto unknown = unknown_word(app)) return report_usage(*unknown, color_allowed(ctx.globals, ctx.env, 2));

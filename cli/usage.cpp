@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "output.hpp"
+#include "task/duration.hpp"
 #include "task/text.hpp"
 
 namespace cli {
@@ -71,6 +72,18 @@ int report_usage(const task::Error& error, bool color) {
   Printer printer(Format::table, false, color, false, stdout, stderr);
   printer.error(error);
   return static_cast<int>(task::Errc::usage);
+}
+
+std::vector<std::string> joined_schedules(int argc, char** argv) {
+  std::vector<std::string> out;
+  for (int i = 0; i < argc; ++i) {
+    std::string word = argv[i];
+    const bool every = word == "@every" || word == "--interval=@every" ||
+                       (word == "every" && !out.empty() && out.back() == "--interval");
+    if (every && i + 1 < argc && task::parse_duration(argv[i + 1])) word += std::string(" ") + argv[++i];
+    out.push_back(std::move(word));
+  }
+  return out;
 }
 
 }  // namespace cli

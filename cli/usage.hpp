@@ -5,6 +5,7 @@
 
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "command.hpp"
 #include "task/error.hpp"
@@ -18,5 +19,9 @@ task::Error usage_error(CLI::App& app, const std::string& what);
 std::optional<task::Error> unknown_word(CLI::App& app);
 // Prints it on stderr and returns the usage exit status.
 int report_usage(const task::Error& error, bool color);
+// The command line with `@every 7s` as one word where it was typed unquoted (`--interval
+// @every 7s`, `task schedule next @every 90s`): "@every" and the duration after it are one
+// schedule, as are "every" and a duration right after --interval.
+std::vector<std::string> joined_schedules(int argc, char** argv);
 
 }  // namespace cli

@@ -130,4 +130,10 @@ if [[ -w /dev/full ]]; then
   wait "$agent"
   expect_eq "an agent whose stderr is full runs and stops cleanly on SIGTERM" "$?" 0
 fi
+# `@every 7s` typed unquoted, as people do: one schedule, not a stray argument.
+run schedule next @every 7s --count 2 --from 2026-01-01T00:00:00Z -o json
+expect_eq "schedule next @every 7s, unquoted" "$rc" 0
+expect_eq "gives the fire times of every 7 seconds" "$(jq -r 'length' <<<"$out")" 2
+run schedule next --count 1 every 7s
+expect_eq "a lone every without @ is not joined outside --interval" "$rc" 2
 finish
