@@ -14,23 +14,21 @@ class JsonStream {
   void item(const nlohmann::json& value) {
     std::fputs(first_ ? "{\n  \"lines\": [\n" : ",\n", out_);
     first_ = false;
-    indented(value, "    ");
+    indented(value, "    ", true);
   }
   void close(const nlohmann::json& run) {
     std::fputs(first_ ? "{\n  \"lines\": [],\n  \"run\": " : "\n  ],\n  \"run\": ", out_);
-    const std::string text = run.dump(2, ' ', false, nlohmann::json::error_handler_t::replace);
-    for (char c : text) {
-      std::fputc(c, out_);
-      if (c == '\n') std::fputs("  ", out_);
-    }
+    indented(run, "  ", false);
     std::fputs("\n}\n", out_);
     std::fflush(out_);
   }
 
  private:
-  void indented(const nlohmann::json& value, const char* indent) {
+  // `value` as dump(2) gives it, each line after the first (and with `lead` the first
+  // too) indented by `indent`.
+  void indented(const nlohmann::json& value, const char* indent, bool lead) {
     const std::string text = value.dump(2, ' ', false, nlohmann::json::error_handler_t::replace);
-    std::fputs(indent, out_);
+    if (lead) std::fputs(indent, out_);
     for (char c : text) {
       std::fputc(c, out_);
       if (c == '\n') std::fputs(indent, out_);

@@ -6,12 +6,7 @@
 #include <string_view>
 
 #include "docker/buildkit_trace.hpp"
-
-namespace {
-void require(bool condition) {
-  if (!condition) __builtin_trap();
-}
-}  // namespace
+#include "require.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const std::string_view payload(reinterpret_cast<const char*>(data), size);

@@ -14,12 +14,9 @@
 #include <vector>
 
 #include "platform/kubernetes/kubeconfig.hpp"
+#include "require.hpp"
 
 namespace {
-
-void require(bool condition) {
-  if (!condition) __builtin_trap();
-}
 
 // The values of `token: ` and `password: ` keys, roughly as a reader of the text sees them.
 std::vector<std::string> secrets_in(std::string_view text) {

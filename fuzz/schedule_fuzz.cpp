@@ -15,12 +15,9 @@
 #include <string_view>
 
 #include "task/schedule.hpp"
+#include "require.hpp"
 
 namespace {
-
-void require(bool condition) {
-  if (!condition) __builtin_trap();
-}
 
 // 0001-01-01T00:00:00Z .. 9999-12-31T23:59:59Z, where the engine promises results.
 constexpr std::int64_t kMin = -62135596800;

@@ -12,14 +12,11 @@
 #include <string>
 
 #include "task/scaffold.hpp"
+#include "require.hpp"
 
 namespace fs = std::filesystem;
 
 namespace {
-void require(bool condition) {
-  if (!condition) __builtin_trap();
-}
-
 const fs::path& template_dir() {
   static const fs::path dir = [] {
     fs::path d = fs::temp_directory_path() / ("task-template-fuzz-" + std::to_string(::getpid())) / "probe";
