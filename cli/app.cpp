@@ -26,7 +26,7 @@ std::vector<Flag> global_flags(Globals& g) {
   return {
       {"-C", "DIR", "Run as if task was started in DIR", &g.dir, {}, Complete::directory},
       {"--task", "NAME", "The task a command about deployments is about (default: the project in this directory)",
-       &g.task},
+       &g.task, {}, Complete::tasks},
       {"-o,--output", "FORMAT", "Output format: table for people, json or yaml for programs", &g.output,
        {"table", "json", "yaml"}, Complete::choices},
       {"-q,--quiet", "", "Print only data and errors: no progress, notes or hints", &g.quiet},

@@ -5,7 +5,6 @@
 
 #include "app.hpp"
 #include "command.hpp"
-#include "task/scaffold.hpp"
 
 namespace cli {
 
@@ -14,7 +13,6 @@ namespace {
 struct CompletionOptions {
   std::string shell;
   std::string dir;
-  std::string what;
 };
 
 std::string completion_script(const std::string& shell) {
@@ -59,7 +57,7 @@ void add_completion_commands(Commands& commands) {
       .words = {"completion"},
       .summary = "Print the shell completion script for bash, zsh or fish",
       .description = "Load it in the current shell, or install it where your shell looks for completions.",
-      .args = {{"SHELL", "bash, zsh or fish", &o->shell, true, Complete::choices}},
+      .args = {{"SHELL", "bash, zsh or fish", &o->shell, true, Complete::choices, {"bash", "zsh", "fish"}}},
       .examples = {{"source <(task completion bash)", "bash, this shell only"},
                    {"task completion zsh > \"${fpath[1]}/_task\"", "zsh, for every new shell"},
                    {"task completion fish > ~/.config/fish/completions/task.fish", "fish"}},
@@ -79,20 +77,6 @@ void add_completion_commands(Commands& commands) {
       .run = [o](Context&) { return write_docs(o->dir); },
       .hidden = true,
   });
-  commands.push_back({
-      .words = {"__complete"},
-      .summary = "Print dynamic completion candidates, one per line",
-      .args = {{"WHAT", "templates", &o->what}},
-      .run = [o](Context& ctx) -> task::Result<void> {
-        if (o->what == "templates") {
-          auto templates = task::list_templates(ctx.paths.templates);
-          if (!templates) return std::unexpected(templates.error());
-          for (const auto& t : *templates) std::printf("%s\n", t.name.c_str());
-        }
-        return {};
-      },
-      .hidden = true,
-  });
 }
 
 Commands all_commands() {
@@ -109,6 +93,7 @@ Commands all_commands() {
   add_doctor_commands(commands);
   add_version_commands(commands);
   add_completion_commands(commands);
+  add_complete_command(commands);
   return commands;
 }
 

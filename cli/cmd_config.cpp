@@ -179,7 +179,7 @@ void add_config_commands(Commands& commands) {
   commands.push_back({
       .words = {"config", "unset"},
       .summary = "Remove configuration keys (a new revision of a deployment there)",
-      .args = {{"KEY", "one or more", &cu->pairs}},
+      .args = {{"KEY", "one or more", &cu->pairs, true, Complete::config_keys}},
       .flags = {{"--env", "ENV", "The environment (default: the first, development)", &cu->env}},
       .examples = {{"task config unset TARGET_URL", ""}},
       .run = [cu](Context& ctx) { return run_config_change(ctx, *cu, true); },

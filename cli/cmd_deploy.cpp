@@ -150,7 +150,7 @@ void add_deploy_commands(Commands& commands) {
                 {"--timezone", "TZ", "IANA time zone of the schedule (default: task.yaml's `timezone:`, else UTC)",
                  &o->timezone},
                 {"--env", "ENV", "The environment (default: the first, development)", &o->env},
-                {"--build", "ID", "Deploy this build (see `task builds`)", &o->build_id},
+                {"--build", "ID", "Deploy this build (see `task builds`)", &o->build_id, {}, Complete::builds},
                 {"--image", "REF", "Deploy this image from the Docker engine instead of a build", &o->image},
                 {"--resume", "", "Resume the deployment if it is suspended (else it stays suspended)", &o->resume},
                 {"--dry-run", "", "Check everything and show what would change; change nothing", &o->dry_run}},

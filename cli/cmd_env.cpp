@@ -181,7 +181,7 @@ void add_env_commands(Commands& commands) {
       .summary = "Change an environment's platform or where it is",
       .description = "Changes what is given and keeps the rest. Moving an environment to another platform is refused "
                      "while it has deployments.",
-      .args = {{"NAME", "the environment", &es->name}},
+      .args = {{"NAME", "the environment", &es->name, true, Complete::environments}},
       .flags = set_flags,
       .examples = {{"task env set development --platform kubernetes --context dev --registry 127.0.0.1:5000/acme", ""}},
       .run = [es](Context& ctx) { return run_env_set(ctx, *es); },
@@ -190,7 +190,7 @@ void add_env_commands(Commands& commands) {
   commands.push_back({
       .words = {"env", "remove"},
       .summary = "Remove an environment that has no deployments",
-      .args = {{"NAME", "the environment", &er->name}},
+      .args = {{"NAME", "the environment", &er->name, true, Complete::environments}},
       .examples = {{"task env remove staging", ""}},
       .run = [er](Context& ctx) { return run_env_remove(ctx, *er); },
   });

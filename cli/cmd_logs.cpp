@@ -176,8 +176,8 @@ void add_logs_commands(Commands& commands) {
                      "every new run as it starts, until Ctrl-C. The logs of finished runs stay available after their "
                      "containers are gone, within the history limits.",
       .flags = {{"--env", "ENV", "The environment (default: the first, development)", &logs->env},
-                {"--run", "ID", "The run whose log to show (see `task runs`)", &logs->run_id},
-                {"--build", "ID", "The build whose log to show (see `task builds`)", &logs->build_id},
+                {"--run", "ID", "The run whose log to show (see `task runs`)", &logs->run_id, {}, Complete::runs},
+                {"--build", "ID", "The build whose log to show (see `task builds`)", &logs->build_id, {}, Complete::builds},
                 {"-f,--follow", "", "Follow new output and new runs until Ctrl-C", &logs->follow},
                 {"--since", "DURATION", "Only lines from the last DURATION (e.g. 10m)", &logs->since},
                 {"--tail", "N", "Only the last N lines", &logs->tail},

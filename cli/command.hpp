@@ -16,8 +16,9 @@
 
 namespace cli {
 
-// What a shell should offer for a value.
-enum class Complete { nothing, file, directory, templates, choices };
+// What a shell should offer for a value. From `templates` on, the candidates come from
+// `task __complete KIND WORDS...` at the moment of completion: what exists now.
+enum class Complete { nothing, file, directory, choices, templates, tasks, environments, runs, builds, revisions, config_keys };
 
 using Target = std::variant<bool*, int*, std::string*, std::vector<std::string>*>;
 
@@ -36,6 +37,7 @@ struct Positional {
   Target target;
   bool required = true;
   Complete complete = Complete::nothing;
+  std::vector<std::string> choices = {};
 };
 
 struct Example {
@@ -97,6 +99,7 @@ void add_init_commands(Commands&);
 void add_connect_commands(Commands&);
 void add_schedule_commands(Commands&);
 void add_completion_commands(Commands&);
+void add_complete_command(Commands&);  // the hidden `task __complete`
 void add_build_commands(Commands&);
 void add_doctor_commands(Commands&);
 void add_deploy_commands(Commands&);

@@ -18,9 +18,20 @@ std::vector<const Command*> children(const Commands& all, const std::vector<std:
 struct CompletionData {
   std::map<std::string, std::vector<const Command*>> subcommands;  // path -> children
   std::map<std::string, std::vector<const Flag*>> flags;           // path -> own flags
+  std::map<std::string, const Positional*> args;                   // path -> its argument that completes
   std::vector<const Flag*> globals;
 };
 CompletionData completion_data(const Commands& commands, const std::vector<Flag>& globals);
+// What a flag's value completes to: as declared, else by its value's name (every ENV is an
+// environment, every REV a revision).
+Complete completion_of(const Flag& flag);
+// The name `task __complete` knows a dynamic kind by ("environments"); "" for the others.
+std::string dynamic_name(Complete kind);
+// "choices a b", "file", "directory", "dynamic runs" or "none": what the scripts switch on.
+std::string value_kind(Complete kind, const std::vector<std::string>& choices);
+// The lookups bash and zsh share: __task_subcommands, __task_flags, __task_value_kind
+// and __task_arg_kind, as shell functions.
+std::string sh_lookups(const CompletionData& data);
 // The names of commands, separated by spaces.
 std::string words_of(const std::vector<const Command*>& cmds);
 

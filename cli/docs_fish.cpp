@@ -52,6 +52,10 @@ std::string fish_completion(const Commands& commands, const std::vector<Flag>& g
       "    end\n"
       "    echo $path\n"
       "end\n\n"
+      "function __task_dynamic --argument-names kind\n"
+      "    set -l words (commandline -opc)\n"
+      "    $words[1] __complete $kind -- $words[2..-1] 2>/dev/null\n"
+      "end\n\n"
       "function __task_at --argument-names want\n"
       "    test (__task_path) = \"$want\"\n"
       "end\n\n"
@@ -62,6 +66,20 @@ std::string fish_completion(const Commands& commands, const std::vector<Flag>& g
                          quote(c->words.back()), quote(c->summary));
     }
   }
+  // What fish offers for a value of this kind, as `complete` arguments.
+  auto offer = [&](Complete kind, const std::vector<std::string>& choices) -> std::string {
+    if (auto name = dynamic_name(kind); !name.empty()) return " -a " + quote("(__task_dynamic " + name + ")");
+    switch (kind) {
+      case Complete::choices: {
+        std::string list;
+        for (const auto& c : choices) list += (list.empty() ? "" : " ") + c;
+        return " -a " + quote(list);
+      }
+      case Complete::file: return " -F";
+      case Complete::directory: return " -a '(__fish_complete_directories)'";
+      default: return "";
+    }
+  };
   auto flag_line = [&](const Flag& f, const std::string& condition) {
     std::string line = "complete -c task";
     if (!condition.empty()) line += " -n " + quote(condition);
@@ -69,22 +87,14 @@ std::string fish_completion(const Commands& commands, const std::vector<Flag>& g
       line += n.rfind("--", 0) == 0 ? " -l " + n.substr(2) : " -s " + n.substr(1);
     }
     if (!f.value_name.empty()) {
-      line += " -r";
-      switch (f.complete) {
-        case Complete::choices: {
-          std::string list;
-          for (const auto& c : f.choices) list += (list.empty() ? "" : " ") + c;
-          line += " -f -a " + quote(list);
-          break;
-        }
-        case Complete::file: line += " -F"; break;
-        case Complete::directory: line += " -f -a '(__fish_complete_directories)'"; break;
-        case Complete::templates: line += " -f -a '(task __complete templates 2>/dev/null)'"; break;
-        case Complete::nothing: line += " -f"; break;
-      }
+      const Complete kind = completion_of(f);
+      line += std::string(" -r") + (kind == Complete::file ? "" : " -f") + offer(kind, f.choices);
     }
     return line + " -d " + quote(f.help) + "\n";
   };
+  for (const auto& [path, arg] : data.args) {
+    out += fmt::format("complete -c task -n {} -f{}\n", quote("__task_at " + quote(path)), offer(arg->complete, arg->choices));
+  }
   for (const auto* f : data.globals) out += flag_line(*f, "");
   for (const auto& [path, flags] : data.flags) {
     for (const auto* f : flags) out += flag_line(*f, "__task_at " + quote(path));

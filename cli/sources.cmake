@@ -5,6 +5,7 @@ set(TASK_CLI_SOURCES
   cli/output.cpp
   cli/docs.cpp
   cli/cmd_completion.cpp
+  cli/cmd_complete.cpp
   cli/cmd_init.cpp
   cli/cmd_connect.cpp
   cli/progress.cpp
@@ -26,6 +27,7 @@ set(TASK_CLI_SOURCES
   cli/stats_text.cpp
   cli/docs_completion.cpp
   cli/docs_fish.cpp
+  cli/docs_zsh.cpp
   cli/cmd_stats.cpp
   cli/stats_view.cpp
   cli/platform.cpp

@@ -45,11 +45,11 @@ __task_value_kind() {
     "build:--commit") echo "none" ;;
     "build:--build-arg") echo "none" ;;
     "build:--platform") echo "none" ;;
-    "build:--builder") echo "none" ;;
+    "build:--builder") echo "choices auto buildkit classic" ;;
     "builds:-n"|"builds:--limit") echo "none" ;;
-    "config list:--env") echo "none" ;;
-    "config set:--env") echo "none" ;;
-    "config unset:--env") echo "none" ;;
+    "config list:--env") echo "dynamic environments" ;;
+    "config set:--env") echo "dynamic environments" ;;
+    "config unset:--env") echo "dynamic environments" ;;
     "connect:--branch") echo "none" ;;
     "connect:--path") echo "none" ;;
     "connect:--dockerfile") echo "none" ;;
@@ -57,10 +57,10 @@ __task_value_kind() {
     "connect:--dir") echo "directory" ;;
     "deploy:--interval") echo "none" ;;
     "deploy:--timezone") echo "none" ;;
-    "deploy:--env") echo "none" ;;
-    "deploy:--build") echo "none" ;;
+    "deploy:--env") echo "dynamic environments" ;;
+    "deploy:--build") echo "dynamic builds" ;;
     "deploy:--image") echo "none" ;;
-    "env add:--after") echo "none" ;;
+    "env add:--after") echo "dynamic environments" ;;
     "env add:--platform") echo "choices local kubernetes" ;;
     "env add:--kubeconfig") echo "file" ;;
     "env add:--context") echo "none" ;;
@@ -73,25 +73,25 @@ __task_value_kind() {
     "env set:--namespace") echo "none" ;;
     "env set:--registry") echo "none" ;;
     "env set:--network") echo "choices host none" ;;
-    "history:--env") echo "none" ;;
-    "init:-t"|"init:--template") echo "templates" ;;
+    "history:--env") echo "dynamic environments" ;;
+    "init:-t"|"init:--template") echo "dynamic templates" ;;
     "init:--dir") echo "directory" ;;
     "init:--var") echo "none" ;;
-    "logs:--env") echo "none" ;;
-    "logs:--run") echo "none" ;;
-    "logs:--build") echo "none" ;;
+    "logs:--env") echo "dynamic environments" ;;
+    "logs:--run") echo "dynamic runs" ;;
+    "logs:--build") echo "dynamic builds" ;;
     "logs:--since") echo "none" ;;
     "logs:--tail") echo "none" ;;
     "logs:--grep") echo "none" ;;
-    "promote:--from") echo "none" ;;
-    "promote:--to") echo "none" ;;
+    "promote:--from") echo "dynamic environments" ;;
+    "promote:--to") echo "dynamic environments" ;;
     "promote:--interval") echo "none" ;;
     "promote:--timezone") echo "none" ;;
-    "resume:--env") echo "none" ;;
-    "rollback:--env") echo "none" ;;
-    "rollback:--to") echo "none" ;;
-    "run:--env") echo "none" ;;
-    "runs:--env") echo "none" ;;
+    "resume:--env") echo "dynamic environments" ;;
+    "rollback:--env") echo "dynamic environments" ;;
+    "rollback:--to") echo "dynamic revisions" ;;
+    "run:--env") echo "dynamic environments" ;;
+    "runs:--env") echo "dynamic environments" ;;
     "runs:-n"|"runs:--limit") echo "none" ;;
     "runs:--status") echo "none" ;;
     "runs:--trigger") echo "none" ;;
@@ -101,17 +101,27 @@ __task_value_kind() {
     "schedule next:--timezone"|"schedule next:--tz") echo "none" ;;
     "schedule next:--from") echo "none" ;;
     "schedule next:-n"|"schedule next:--count") echo "none" ;;
-    "schedule set:--env") echo "none" ;;
+    "schedule set:--env") echo "dynamic environments" ;;
     "schedule set:--timezone") echo "none" ;;
     "stats:--since") echo "none" ;;
     "stats:--by") echo "choices hour day" ;;
-    "stats:--env") echo "none" ;;
+    "stats:--env") echo "dynamic environments" ;;
     "stats:--html") echo "file" ;;
-    "suspend:--env") echo "none" ;;
-    "undeploy:--env") echo "none" ;;
+    "suspend:--env") echo "dynamic environments" ;;
+    "undeploy:--env") echo "dynamic environments" ;;
     *:-C) echo "directory" ;;
-    *:--task) echo "none" ;;
+    *:--task) echo "dynamic tasks" ;;
     *:-o|*:--output) echo "choices table json yaml" ;;
+    *) return 1 ;;
+  esac
+}
+
+__task_arg_kind() {
+  case "$1" in
+    "completion") echo "choices bash zsh fish" ;;
+    "config unset") echo "dynamic config-keys" ;;
+    "env remove") echo "dynamic environments" ;;
+    "env set") echo "dynamic environments" ;;
     *) return 1 ;;
   esac
 }
@@ -129,24 +139,34 @@ __task_path() {
   echo "$cpath"
 }
 
+# __task_offer KIND CUR TASK WORDS...: the values of KIND that start with CUR; dynamic
+# ones from `task __complete`, which reads --task, --env and -C from the words.
+__task_offer() {
+  local kind=$1 cur=$2 bin=$3; shift 3
+  case "$kind" in
+    choices*) compgen -W "${kind#choices }" -- "$cur" ;;
+    file) compgen -f -- "$cur" ;;
+    directory) compgen -d -- "$cur" ;;
+    dynamic*) compgen -W "$("$bin" __complete "${kind#dynamic }" -- "$@" 2>/dev/null | cut -f1)" -- "$cur" ;;
+  esac
+}
+
 _task() {
   local cur="${COMP_WORDS[COMP_CWORD]}" prev="${COMP_WORDS[COMP_CWORD-1]}"
-  local cpath kind
+  local cpath kind subs
   cpath="$(__task_path "${COMP_WORDS[@]:0:COMP_CWORD+1}")"
   COMPREPLY=()
   if (( COMP_CWORD > 1 )) && kind="$(__task_value_kind "$cpath" "$prev")"; then
-    case "$kind" in
-      choices*) COMPREPLY=($(compgen -W "${kind#choices }" -- "$cur")) ;;
-      file) COMPREPLY=($(compgen -f -- "$cur")) ;;
-      directory) COMPREPLY=($(compgen -d -- "$cur")) ;;
-      templates) COMPREPLY=($(compgen -W "$("${COMP_WORDS[0]}" __complete templates 2>/dev/null)" -- "$cur")) ;;
-    esac
+    mapfile -t COMPREPLY < <(__task_offer "$kind" "$cur" "${COMP_WORDS[@]:0:COMP_CWORD}")
     return 0
   fi
+  subs="$(__task_subcommands "$cpath")"
   if [[ "$cur" == -* ]]; then
     COMPREPLY=($(compgen -W "$(__task_flags "$cpath")" -- "$cur"))
+  elif [[ -z "$subs" ]] && kind="$(__task_arg_kind "$cpath")"; then
+    mapfile -t COMPREPLY < <(__task_offer "$kind" "$cur" "${COMP_WORDS[@]:0:COMP_CWORD}")
   else
-    COMPREPLY=($(compgen -W "$(__task_subcommands "$cpath")" -- "$cur"))
+    COMPREPLY=($(compgen -W "$subs" -- "$cur"))
   fi
 }
 complete -o default -F _task task
