@@ -29,7 +29,7 @@ std::vector<Flag> global_flags(Globals& g) {
        &g.task, {}, Complete::tasks},
       {"-o,--output", "FORMAT", "Output format: table for people, json or yaml for programs", &g.output,
        {"table", "json", "yaml"}, Complete::choices},
-      {"-q,--quiet", "", "Print only data and errors: no progress, notes or hints", &g.quiet},
+      {"-q,--quiet", "", "Print only what a script needs: the id or revision a command made, the ids it lists, or nothing; errors still", &g.quiet},
       {"-v,--verbose", "", "Print more detail on what task is doing", &g.verbose},
       {"--no-color", "", "Never colour the output (also: NO_COLOR, TERM=dumb)", &g.no_color},
   };
@@ -69,16 +69,6 @@ void bind(CLI::App& app, const Positional& arg) {
       arg.target);
 }
 
-std::string examples_footer(const Command& command) {
-  if (command.examples.empty()) return {};
-  std::string out = "Examples:\n";
-  for (const auto& ex : command.examples) {
-    out += "  $ " + ex.command + "\n";
-    if (!ex.explanation.empty()) out += "    " + ex.explanation + "\n";
-  }
-  return out;
-}
-
 bool color_allowed(const Globals& g, const task::Environment& env, int fd) {
   if (g.no_color || env.contains("NO_COLOR")) return false;
   auto term = env.find("TERM");
@@ -105,6 +95,8 @@ int run_app(int argc, char** argv, char** envp) {
   app.add_flag("--version", show_version, "Print the version and exit");
   for (const auto& flag : global_flags(ctx.globals)) bind(app, flag);
 
+  Globals shown;  // the global flags as help shows them
+  const auto globals = global_flags(shown);
   std::map<std::string, CLI::App*> by_path{{"", &app}};
   std::map<CLI::App*, const Command*> command_of;
   for (const auto& command : commands) {
@@ -114,8 +106,7 @@ int run_app(int argc, char** argv, char** envp) {
     }
     CLI::App* parent = by_path.at(parent_path);
     CLI::App* sub = parent->add_subcommand(command.words.back(), command.summary);
-    std::string footer = command.description.empty() ? "" : command.description + "\n\n";
-    sub->footer(footer + examples_footer(command));
+    sub->footer(command_footer(command, globals));
     if (command.hidden) sub->group("");
     if (!command.run) sub->require_subcommand(1);
     for (const auto& arg : command.args) bind(*sub, arg);

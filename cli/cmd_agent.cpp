@@ -49,7 +49,7 @@ task::Result<void> run_agent_start(Context& ctx) {
   if (ec) return task::fail(task::Errc::failure, "cannot find task's own executable to start the agent");
   auto status = task::start_agent(ctx.paths.state, self);
   if (!status) return std::unexpected(status.error());
-  ctx.out.emit(status_json(*status, ctx), [&](std::string& out) {
+  ctx.out.essential("").emit(status_json(*status, ctx), [&](std::string& out) {
     out += before.running ? fmt::format("the agent already runs (pid {})\n", status->pid)
                           : fmt::format("{} the agent (pid {}); its log: {}\n", ctx.out.paint(Style::success, "Started"),
                                         status->pid, (ctx.paths.state / "agent.log").string());
@@ -61,7 +61,7 @@ task::Result<void> run_agent_stop(Context& ctx) {
   auto before = task::agent_status(ctx.paths.state);
   auto status = task::stop_agent(ctx.paths.state, std::chrono::seconds(30));
   if (!status) return std::unexpected(status.error());
-  ctx.out.emit(status_json(*status, ctx), [&](std::string& out) {
+  ctx.out.essential("").emit(status_json(*status, ctx), [&](std::string& out) {
     out += before.running ? fmt::format("{} the agent (pid {}); running tasks go on and are re-attached when it starts\n",
                                         ctx.out.paint(Style::success, "Stopped"), before.pid)
                           : std::string("the agent was not running\n");

@@ -92,7 +92,7 @@ task::Result<task::BuildRecord> build_with_progress(Context& ctx, const BuildFla
 task::Result<void> run_build(Context& ctx, const BuildFlags& o) {
   auto record = build_with_progress(ctx, o);
   if (!record) return std::unexpected(record.error());
-  ctx.out.emit(build_json(*record), [&](std::string& out) {
+  ctx.out.essential(std::to_string(record->id)).emit(build_json(*record), [&](std::string& out) {
     out += fmt::format("{} {} {}\n", ctx.out.paint(Style::success, "Built"), record->image_ref, record->image_id);
     if (!record->pushed_ref.empty()) out += fmt::format("{} {}\n", ctx.out.paint(Style::success, "Pushed"), record->pushed_ref);
   });

@@ -59,7 +59,9 @@ task::Result<void> run_builds(Context& ctx, const BuildsFlags& o) {
   if (!builds) return std::unexpected(builds.error());
   nlohmann::json list = nlohmann::json::array();
   for (const auto& b : *builds) list.push_back(build_json(b));
-  ctx.out.emit({{"builds", list}}, [&](std::string& out) {
+  std::string ids;
+  for (const auto& b : *builds) ids += std::to_string(b.id) + "\n";
+  ctx.out.essential(ids).emit({{"builds", list}}, [&](std::string& out) {
     if (builds->empty()) {
       out += "no builds yet: run `task build` in a task project\n";
       return;

@@ -13,6 +13,7 @@ namespace {
 struct CompletionOptions {
   std::string shell;
   std::string dir;
+  std::vector<std::string> help;
 };
 
 std::string completion_script(const std::string& shell) {
@@ -71,6 +72,14 @@ void add_completion_commands(Commands& commands) {
       },
   });
   commands.push_back({
+      .words = {"help"},
+      .summary = "Show the help of a command",
+      .description = "The same as COMMAND --help.",
+      .args = {{"COMMAND", "a command, such as deploy or env add", &o->help, false}},
+      .examples = {{"task help deploy", ""}, {"task help env add", ""}},
+      .run = [](Context&) -> task::Result<void> { return {}; },  // `task help X` is `task X --help`
+  });
+  commands.push_back({
       .words = {"__docs"},
       .summary = "Write the man pages and completion scripts under DIR",
       .args = {{"DIR", "Where man/ and completions/ are written", &o->dir}},
@@ -94,6 +103,13 @@ Commands all_commands() {
   add_version_commands(commands);
   add_completion_commands(commands);
   add_complete_command(commands);
+  for (auto& c : commands) {  // `task help <Tab>` offers the commands
+    if (c.path() != "help") continue;
+    c.args[0].complete = Complete::choices;
+    for (const auto& other : commands) {
+      if (other.words.size() == 1 && !other.hidden && other.path() != "help") c.args[0].choices.push_back(other.path());
+    }
+  }
   return commands;
 }
 

@@ -118,7 +118,7 @@ task::Result<void> run_config_change(Context& ctx, const ConfigFlags& o, bool un
   for (const auto& [key, v] : options.set) names += (names.empty() ? "" : ", ") + key;
   for (const auto& key : options.unset) names += (names.empty() ? "" : ", ") + key;
   if (!result->deployment) {
-    ctx.out.emit({{"task", *name}, {"env", result->env.name}, {"keys", Json(o.pairs.size())}}, [&](std::string& out) {
+    ctx.out.essential("").emit({{"task", *name}, {"env", result->env.name}, {"keys", Json(o.pairs.size())}}, [&](std::string& out) {
       out += fmt::format("{} {} for {} in {}; it applies from its first deploy there\n",
                          ctx.out.paint(Style::success, unset ? "Unset" : "Set"), names, *name, result->env.name);
     });
@@ -142,7 +142,9 @@ task::Result<void> run_config_list(Context& ctx, const ConfigFlags& o) {
   auto shown = [&](const task::ConfigValue& v) { return v.secret && !o.reveal ? std::string("****") : v.value; };
   Json list = Json::array();
   for (const auto& [key, v] : values) list.push_back({{"key", key}, {"value", shown(v)}, {"secret", v.secret}});
-  ctx.out.emit({{"task", *name}, {"env", at->env.name}, {"config", list}}, [&](std::string& out) {
+  std::string keys;
+  for (const auto& [key, v] : values) keys += key + "\n";
+  ctx.out.essential(keys).emit({{"task", *name}, {"env", at->env.name}, {"config", list}}, [&](std::string& out) {
     if (values.empty()) {
       out += fmt::format("no configuration for {} in {}: `task config set KEY=VALUE --env {}`\n", *name, at->env.name,
                          at->env.name);

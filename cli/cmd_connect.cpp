@@ -43,7 +43,7 @@ task::Result<void> run_connect(Context& ctx, const ConnectOptions& o) {
                         {"author", result->commit.author}}},
                       {"repository_config", result->repository_config},
                       {"cached", result->cached}};
-  ctx.out.emit(data, [&](std::string& out) {
+  ctx.out.essential(result->dir.string()).emit(data, [&](std::string& out) {
     out += fmt::format("{} {} to {}, branch {}{}\n", ctx.out.paint(Style::success, "Connected"),
                        ctx.out.paint(Style::bold, result->name), result->source.git,
                        result->source.branch,

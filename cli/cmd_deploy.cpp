@@ -26,7 +26,7 @@ struct DeployFlags {
   bool resume = false;
 };
 
-task::Result<void> run_set_state(Context& ctx, const std::string& env_name, task::DeploymentState state);
+task::Result<void> run_set_state(Context& ctx, const std::string& env_name, task::DeploymentState state, bool yes);
 
 task::Result<void> run_deploy(Context& ctx, const DeployFlags& o) {
   task::DeployOptions options;
@@ -67,7 +67,7 @@ task::Result<void> run_deploy(Context& ctx, const DeployFlags& o) {
   }
   if (!r.dry_run && r.changed) return print_revision(ctx, r, "Deployed");
   if (!r.dry_run && o.resume && r.before && r.before->state == task::DeploymentState::suspended) {
-    return run_set_state(ctx, r.env.name, task::DeploymentState::active);  // nothing else to change
+    return run_set_state(ctx, r.env.name, task::DeploymentState::active, false);  // nothing else to change
   }
   const std::int64_t current = r.before ? r.before->revision.number : 0;
   Json next_json = Json::array();
@@ -82,7 +82,7 @@ task::Result<void> run_deploy(Context& ctx, const DeployFlags& o) {
             {"schedule", r.revision.schedule},
             {"timezone", r.revision.timezone},
             {"next", next_json}};
-  ctx.out.emit(data, [&](std::string& out) {
+  ctx.out.essential("").emit(data, [&](std::string& out) {
     if (!r.changed) {
       out += fmt::format("{} in {} is already at revision {} with this image, schedule and run policy; nothing to do\n",
                          r.task, r.env.name, current);
@@ -99,16 +99,23 @@ task::Result<void> run_deploy(Context& ctx, const DeployFlags& o) {
   return {};
 }
 
-task::Result<void> run_set_state(Context& ctx, const std::string& env_name, task::DeploymentState state) {
+task::Result<void> run_set_state(Context& ctx, const std::string& env_name, task::DeploymentState state, bool yes) {
   auto name = required_project_task();
   if (!name) return std::unexpected(name.error());
+  // Undeploying from an environment that takes promotions only (production) is asked.
+  auto at = task::locate(ctx.workspace(), *name, env_name);
+  if (auto current = at ? at->platform->current(at->key) : task::Result<task::Current>{};
+      state == task::DeploymentState::removed && !yes && at && !at->env.allow_direct_deploy && current && current->deployment) {
+    auto asked = ctx.confirm(fmt::format("Undeploy {} from {}? No new runs there; its history is kept.", *name, at->env.name), "--yes");
+    if (!asked) return asked;
+  }
   auto result = task::set_deployment_state(ctx.workspace(), {*name, env_name}, state);
   if (!result) return std::unexpected(result.error());
   const auto& d = result->deployment;
   const char* verb = state == task::DeploymentState::suspended ? "Suspended"
                      : state == task::DeploymentState::removed ? "Undeployed"
                                                                : "Resumed";
-  ctx.out.emit({{"task", d.task}, {"env", d.env}, {"state", task::to_string(state)}, {"revision", d.revision.number},
+  ctx.out.essential("").emit({{"task", d.task}, {"env", d.env}, {"state", task::to_string(state)}, {"revision", d.revision.number},
                 {"changed", result->changed}},
                [&](std::string& out) {
                  if (!result->changed) {
@@ -147,7 +154,7 @@ void add_deploy_commands(Commands& commands) {
                  "When to run: cron (5 or 6 fields), @hourly, \"@every 30s\" … (default: task.yaml's `schedule:`, "
                  "else the deployment's own)",
                  &o->interval},
-                {"--timezone", "TZ", "IANA time zone of the schedule (default: task.yaml's `timezone:`, else UTC)",
+                {"--timezone,--tz", "TZ", "IANA time zone of the schedule (default: task.yaml's `timezone:`, else UTC)",
                  &o->timezone},
                 {"--env", "ENV", "The environment (default: the first, development)", &o->env},
                 {"--build", "ID", "Deploy this build (see `task builds`)", &o->build_id, {}, Complete::builds},
@@ -162,6 +169,7 @@ void add_deploy_commands(Commands& commands) {
   add_status_commands(commands);
   struct StateFlags {
     std::string env;
+    bool yes = false;
   };
   for (auto [word, state, summary] :
        {std::tuple{"suspend", task::DeploymentState::suspended, "Pause a deployment: no new runs until resumed"},
@@ -170,12 +178,16 @@ void add_deploy_commands(Commands& commands) {
     auto f = std::make_shared<StateFlags>();
     const std::string w = word;
     const auto s = state;
+    std::vector<Flag> flags{{"--env", "ENV", "The environment (default: the first, development)", &f->env}};
+    if (s == task::DeploymentState::removed) {
+      flags.push_back({"-y,--yes", "", "Do not ask first where it takes promotions only (production)", &f->yes});
+    }
     commands.push_back({
         .words = {w},
         .summary = summary,
-        .flags = {{"--env", "ENV", "The environment (default: the first, development)", &f->env}},
+        .flags = flags,
         .examples = {{"task " + w, ""}, {"task " + w + " --env production", ""}},
-        .run = [f, s](Context& ctx) { return run_set_state(ctx, f->env, s); },
+        .run = [f, s](Context& ctx) { return run_set_state(ctx, f->env, s, f->yes); },
     });
   }
 }

@@ -47,7 +47,9 @@ task::Result<void> run_env_list(Context& ctx) {
   if (!envs) return std::unexpected(envs.error());
   Json list = Json::array();
   for (const auto& e : *envs) list.push_back(env_json(e));
-  ctx.out.emit({{"environments", list}}, [&](std::string& out) {
+  std::string names;
+  for (const auto& e : *envs) names += e.name + "\n";
+  ctx.out.essential(names).emit({{"environments", list}}, [&](std::string& out) {
     Table table({"NAME", "ORDER", "PLATFORM", "DIRECT DEPLOY", "WHERE"});
     for (const auto& e : *envs) {
       table.add({e.name, std::to_string(e.position + 1), e.platform, e.allow_direct_deploy ? "yes" : "no (promotions only)",
@@ -104,8 +106,7 @@ task::Result<void> run_env_add(Context& ctx, const EnvFlags& o) {
   if (!found) return std::unexpected(found.error());
   auto added = ctx.workspace().add_environment(env, o.after);
   if (!added) return std::unexpected(added.error());
-  Json data = env_json(*added);
-  ctx.out.emit(data, [&](std::string& out) {
+  ctx.out.essential("").emit(env_json(*added), [&](std::string& out) {
     out += fmt::format("{} environment {} (number {} in promotion order)\n", ctx.out.paint(Style::success, "Added"),
                        added->name, added->position + 1);
     if (!found->empty()) out += fmt::format("  on {}\n", *found);
@@ -122,7 +123,7 @@ task::Result<void> run_env_set(Context& ctx, const EnvFlags& o) {
   if (!found) return std::unexpected(found.error());
   auto updated = ctx.workspace().update_environment(*env);
   if (!updated) return std::unexpected(updated.error());
-  ctx.out.emit(env_json(*updated), [&](std::string& out) {
+  ctx.out.essential("").emit(env_json(*updated), [&](std::string& out) {
     out += fmt::format("{} environment {}: platform {}, {}\n", ctx.out.paint(Style::success, "Changed"), updated->name,
                        updated->platform, where(*updated));
     if (!found->empty()) out += fmt::format("  on {}\n", *found);
@@ -132,7 +133,7 @@ task::Result<void> run_env_set(Context& ctx, const EnvFlags& o) {
 
 task::Result<void> run_env_remove(Context& ctx, const EnvFlags& o) {
   if (auto r = ctx.workspace().remove_environment(o.name); !r) return r;
-  ctx.out.emit({{"removed", o.name}}, [&](std::string& out) { out += fmt::format("{} environment {}\n", ctx.out.paint(Style::success, "Removed"), o.name); });
+  ctx.out.essential("").emit({{"removed", o.name}}, [&](std::string& out) { out += fmt::format("{} environment {}\n", ctx.out.paint(Style::success, "Removed"), o.name); });
   return {};
 }
 

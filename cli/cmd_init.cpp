@@ -43,7 +43,7 @@ task::Result<void> run_init(Context& ctx, const InitOptions& o) {
                       {"files", result->files},
                       {"commit", {{"id", result->commit.id}, {"summary", result->commit.summary},
                                   {"author", result->commit.author}}}};
-  ctx.out.emit(data, [&](std::string& out) {
+  ctx.out.essential(result->dir.string()).emit(data, [&](std::string& out) {
     out += fmt::format("{} {} from the {} template in {} (commit {})\n", ctx.out.paint(Style::success, "Created"),
                        ctx.out.paint(Style::bold, result->name), result->template_name, result->dir.string(),
                        result->commit.id.substr(0, 7));
@@ -67,7 +67,9 @@ task::Result<void> run_templates(Context& ctx) {
     }
     list.push_back({{"name", t.name}, {"summary", t.summary}, {"variables", vars}, {"files", t.files}});
   }
-  ctx.out.emit({{"templates", list}}, [&](std::string& out) {
+  std::string names;
+  for (const auto& t : *templates) names += t.name + "\n";
+  ctx.out.essential(names).emit({{"templates", list}}, [&](std::string& out) {
     Table table({"NAME", "SUMMARY"});
     for (const auto& t : *templates) table.add({ctx.out.paint(Style::bold, t.name), t.summary});
     table.render(out, ctx.out);

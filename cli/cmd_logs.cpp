@@ -162,7 +162,9 @@ task::Result<void> run_logs(Context& ctx, const RunsFlags& o) {
   } else {
     ctx.out.note(fmt::format("waiting for the first run of {} in {} (Ctrl-C to stop)", log->key.task, log->key.env));
   }
-  return task::follow_run_log(std::move(*log), o.run_id.empty(), watch);
+  auto followed = task::follow_run_log(std::move(*log), o.run_id.empty(), watch);
+  if (followed && ctx.interrupted()) return task::fail(task::Errc::interrupted, "");  // Ctrl-C: 130, quietly
+  return followed;
 }
 
 }  // namespace

@@ -45,7 +45,7 @@ task::Result<void> run_promote(Context& ctx, const PromoteFlags& o) {
                              r.revision.timezone == "UTC" ? "" : " (" + r.revision.timezone + ")"));
   }
   if (!r.dry_run) return print_revision(ctx, r, "Promoted");
-  ctx.out.emit({{"dry_run", true}, {"from", r.from.name}, {"to", r.env.name}, {"image_id", r.revision.image.digest},
+  ctx.out.essential("").emit({{"dry_run", true}, {"from", r.from.name}, {"to", r.env.name}, {"image_id", r.revision.image.digest},
                 {"schedule", r.revision.schedule}, {"timezone", r.revision.timezone}, {"changes", r.revision.change}},
                [&](std::string& out) {
                  out += fmt::format("{} would promote {} revision {} from {} to {} ({}): {} {}\nnothing was changed\n",
@@ -63,7 +63,7 @@ task::Result<void> run_rollback(Context& ctx, const PromoteFlags& o) {
   if (!result) return std::unexpected(result.error());
   const auto& r = *result;
   if (!r.dry_run) return print_revision(ctx, r, fmt::format("Rolled back to revision {}:", r.restored));
-  ctx.out.emit({{"dry_run", true}, {"task", r.task}, {"env", r.env.name}, {"restored", r.restored},
+  ctx.out.essential("").emit({{"dry_run", true}, {"task", r.task}, {"env", r.env.name}, {"restored", r.restored},
                 {"revision", r.revision.number}, {"image_id", r.revision.image.digest}, {"schedule", r.revision.schedule},
                 {"timezone", r.revision.timezone}, {"changes", r.revision.change}},
                [&](std::string& out) {
@@ -83,7 +83,10 @@ task::Result<void> run_history(Context& ctx, const PromoteFlags& o) {
   if (!at) return std::unexpected(at.error());
   auto revisions = at->platform->revisions(at->key);
   if (!revisions) return std::unexpected(revisions.error());
-  const std::int64_t current = revisions->empty() ? 0 : revisions->back().number;
+  auto now = at->platform->current(at->key);
+  const bool deployed = now && now->deployment;
+  const std::int64_t current = revisions->empty() || !deployed ? 0 : revisions->back().number;
+  if (!deployed && !revisions->empty()) ctx.out.note(fmt::format("{} is not deployed in {}; its kept revisions:", *name, at->env.name));
   Json list = Json::array();
   for (const auto& r : *revisions) {
     Json keys = Json::array();
@@ -99,7 +102,9 @@ task::Result<void> run_history(Context& ctx, const PromoteFlags& o) {
                     {"command", r.command},
                     {"current", r.number == current}});
   }
-  ctx.out.emit({{"task", *name}, {"env", at->env.name}, {"revisions", list}}, [&](std::string& out) {
+  std::string numbers;
+  for (const auto& r : *revisions) numbers += std::to_string(r.number) + "\n";
+  ctx.out.essential(numbers).emit({{"task", *name}, {"env", at->env.name}, {"revisions", list}}, [&](std::string& out) {
     Table table({"REV", "WHEN", "IMAGE", "SCHEDULE", "CHANGE", "BY"});
     for (const auto& r : *revisions) {
       table.add({std::to_string(r.number) + (r.number == current ? "*" : ""), rfc3339(r.created_at),
@@ -142,7 +147,7 @@ void add_promote_commands(Commands& commands) {
       .flags = {{"--from", "ENV", "Where the image runs now (default: the first environment)", &p->from},
                 {"--to", "ENV", "Where it goes (default: the next environment)", &p->to},
                 {"--interval", "SCHEDULE", "Another schedule in the target", &p->interval},
-                {"--timezone", "TZ", "Another time zone in the target", &p->timezone},
+                {"--timezone,--tz", "TZ", "Another time zone in the target", &p->timezone},
                 {"--force", "", "Promote even though the image's last run failed", &p->force},
                 {"--resume", "", "Resume the target if it is suspended (else it stays suspended)", &p->resume},
                 {"--dry-run", "", "Show what would change; change nothing", &p->dry_run}},
@@ -175,7 +180,7 @@ void add_promote_commands(Commands& commands) {
       .summary = "Change the schedule of a deployment (a new revision); the next fire time follows at once",
       .args = {{"SCHEDULE", "cron (5 or 6 fields), @hourly, @every 30s …", &s->pairs}},
       .flags = {{"--env", "ENV", "The environment (default: the first, development)", &s->env},
-                {"--timezone", "TZ", "IANA time zone (default UTC)", &s->timezone}},
+                {"--timezone,--tz", "TZ", "IANA time zone (default UTC)", &s->timezone}},
       .examples = {{"task schedule set \"*/10 * * * *\" --env production", ""}},
       .run = [s](Context& ctx) { return run_schedule_set(ctx, *s); },
   });

@@ -73,7 +73,9 @@ task::Result<void> run_runs(Context& ctx, const RunsFlags& o) {
   if (!runs) return std::unexpected(runs.error());
   Json list = Json::array();
   for (const auto& r : *runs) list.push_back(run_json(r));
-  ctx.out.emit({{"runs", list}}, [&](std::string& out) {
+  std::string ids;
+  for (const auto& r : *runs) ids += r.id + "\n";
+  ctx.out.essential(ids).emit({{"runs", list}}, [&](std::string& out) {
     if (runs->empty()) {
       out += "no runs yet: deploy with `task deploy --interval SCHEDULE`, or start one with `task run`\n";
       return;
@@ -102,7 +104,7 @@ task::Result<void> run_now(Context& ctx, const RunsFlags& o) {
   if (!request->runner.note.empty()) ctx.out.note(request->runner.note);
   ctx.out.note(fmt::format("run {} of {} in {} requested", run.id, run.task, run.env));
   if (!o.wait && !o.follow) {
-    ctx.out.emit({{"run", run_json(run)}}, [&](std::string& out) {
+    ctx.out.essential(run.id).emit({{"run", run_json(run)}}, [&](std::string& out) {
       out += fmt::format("{} run {}: `task logs --run {} -f` follows it\n", ctx.out.paint(Style::success, "Requested"),
                          run.id, run.id);
     });
@@ -127,7 +129,7 @@ task::Result<void> run_now(Context& ctx, const RunsFlags& o) {
   auto current = platform.run(run.id);
   if (!current) return std::unexpected(current.error());
   if (!o.follow || ctx.out.format() != Format::table) {
-    ctx.out.emit({{"run", run_json(*current)}}, [&](std::string& out) { out += run_footer(ctx, *current) + "\n"; });
+    ctx.out.essential(current->id).emit({{"run", run_json(*current)}}, [&](std::string& out) { out += run_footer(ctx, *current) + "\n"; });
   }
   if (current->outcome == task::RunOutcome::error) {
     return task::fail(task::Errc::platform, fmt::format("run {} could not run: {}", current->id, current->error),

@@ -97,7 +97,7 @@ task::Result<void> run_stats(Context& ctx, const StatsFlags& o) {
     std::error_code ec;
     fs::rename(temporary, path, ec);
     if (ec) return task::fail(task::Errc::io, fmt::format("cannot write {}: {}", path.string(), ec.message()));
-    ctx.out.emit({{"report", fs::absolute(path).string()}, {"deployments", report->deployments.size()},
+    ctx.out.essential("").emit({{"report", fs::absolute(path).string()}, {"deployments", report->deployments.size()},
                   {"bytes", html.size()}},
                  [&](std::string& out) {
                    out += fmt::format("{} {} ({} deployment{}, {} KiB): open it in a browser\n",

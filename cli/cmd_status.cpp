@@ -3,6 +3,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
+
 #include "command.hpp"
 #include "platform.hpp"
 #include "stats_view.hpp"
@@ -13,55 +15,115 @@ namespace {
 
 using Json = nlohmann::json;
 
-task::Result<void> run_status(Context& ctx) {
+Json status_json(const task::StatusReport& report) {
+  Json list = Json::array();
+  for (const auto& d : report.deployments) list.push_back(deployment_json(d));
+  return {{"deployments", list}, {"agent", runner_json(report.runner)}};
+}
+
+// The table for people, as of now (its ages move on).
+void render(Context& ctx, const task::StatusReport& report, std::string& out) {
+  const auto& deployments = report.deployments;
+  if (deployments.empty()) {
+    out += "nothing deployed yet: run `task deploy --interval SCHEDULE` in a task project\n";
+  } else {
+    Table table({"TASK", "ENV", "REV", "SCHEDULE", "STATE", "NEXT RUN", "LAST RUN", "OUTCOME", "SUCCESS 24H", "RECENT"});
+    for (const auto& s : deployments) {
+      const auto& d = s.deployment;
+      std::string last = "-", outcome = "-";
+      if (s.last_run) {
+        last = fmt::format("#{} {}", s.last_run->id, age(s.last_run->scheduled_at, ctx.now()));
+        const std::string text(task::to_string(s.last_run->outcome));
+        outcome = ctx.out.paint(outcome_style(text), text);
+      }
+      std::string rate = "-", recent = "-";
+      if (s.health) {
+        const auto& c = s.health->counts;
+        if (auto r = c.success_rate()) rate = fmt::format("{:.1f}% of {}", *r * 100, c.judged());
+        if (!s.health->outcomes.empty()) recent = outcome_sparkline(s.health->outcomes, ctx.out.color());
+      }
+      table.add({d.task, d.env, std::to_string(d.revision.number),
+                 d.revision.schedule + (d.revision.timezone == "UTC" ? "" : " " + d.revision.timezone),
+                 std::string(task::to_string(d.state)), s.next_run.value_or("-"), last, outcome, rate, recent});
+    }
+    table.render(out, ctx.out);
+  }
+  if (!report.runner.description.empty()) {
+    out += fmt::format("runs by: {}\n", report.runner.description);
+  } else {
+    out += report.runner.running ? fmt::format("agent: running (pid {})\n", report.runner.pid)
+                                  : std::string("agent: not running; `task agent start` starts it\n");
+  }
+}
+
+// Drawn again where it was each time it changes: the cursor goes back up over the last
+// frame and each line is overwritten and cleared behind, in one write (no flicker). Not on
+// a terminal (or with -o json/yaml): each new frame after the last.
+task::Result<void> watch_status(Context& ctx) {
+  const bool live = ctx.out.format() == Format::table && ctx.out.color();
+  ctx.out.note("redrawn as it changes; Ctrl-C to stop");
+  (void)task::await_status_change(ctx.workspace(), std::chrono::milliseconds(0));  // watched from here on
+  std::string shown;
+  std::size_t shown_lines = 0;
+  task::StatusReport report;
+  for (bool query = true; !ctx.interrupted();) {
+    if (query) {
+      auto fresh = task::status(ctx.workspace());
+      if (!fresh) return std::unexpected(fresh.error());
+      report = std::move(*fresh);
+    }
+    std::string frame;
+    if (ctx.out.format() == Format::table) {
+      render(ctx, report, frame);
+    } else {
+      frame = status_json(report).dump(-1, ' ', false, Json::error_handler_t::replace) + "\n";
+    }
+    if (frame != shown) {
+      std::string text;
+      if (live && shown_lines > 0) text = fmt::format("\x1b[{}F", shown_lines);
+      for (std::size_t at = 0; at < frame.size();) {
+        auto end = frame.find('\n', at);
+        if (end == std::string::npos) end = frame.size();
+        text += frame.substr(at, end - at) + (live ? "\x1b[K\n" : "\n");
+        at = end + 1;
+      }
+      if (live) text += "\x1b[J";
+      if (!live && !shown.empty() && ctx.out.format() == Format::table) text = "\n" + text;
+      std::fwrite(text.data(), 1, text.size(), stdout);
+      std::fflush(stdout);
+      shown = std::move(frame);
+      shown_lines = static_cast<std::size_t>(std::count(shown.begin(), shown.end(), '\n'));
+    }
+    // Asked again when a platform says something changed; else drawn again each second
+    // for the ages in it, from what was read.
+    query = task::await_status_change(ctx.workspace(), std::chrono::seconds(1));
+  }
+  return task::fail(task::Errc::interrupted, "");  // Ctrl-C: 130, quietly
+}
+
+task::Result<void> run_status(Context& ctx, bool watch) {
+  if (watch) return watch_status(ctx);
   auto report = task::status(ctx.workspace());
   if (!report) return std::unexpected(report.error());
-  const auto& deployments = report->deployments;
-  Json list = Json::array();
-  for (const auto& d : deployments) list.push_back(deployment_json(d));
-  ctx.out.emit({{"deployments", list}, {"agent", runner_json(report->runner)}}, [&](std::string& out) {
-    if (deployments.empty()) {
-      out += "nothing deployed yet: run `task deploy --interval SCHEDULE` in a task project\n";
-    } else {
-      Table table({"TASK", "ENV", "REV", "SCHEDULE", "STATE", "NEXT RUN", "LAST RUN", "OUTCOME", "SUCCESS 24H", "RECENT"});
-      for (const auto& s : deployments) {
-        const auto& d = s.deployment;
-        std::string last = "-", outcome = "-";
-        if (s.last_run) {
-          last = fmt::format("#{} {}", s.last_run->id, age(s.last_run->scheduled_at, ctx.now()));
-          const std::string text(task::to_string(s.last_run->outcome));
-          outcome = ctx.out.paint(outcome_style(text), text);
-        }
-        std::string rate = "-", recent = "-";
-        if (s.health) {
-          const auto& c = s.health->counts;
-          if (auto r = c.success_rate()) rate = fmt::format("{:.1f}% of {}", *r * 100, c.judged());
-          if (!s.health->outcomes.empty()) recent = outcome_sparkline(s.health->outcomes, ctx.out.color());
-        }
-        table.add({d.task, d.env, std::to_string(d.revision.number),
-                   d.revision.schedule + (d.revision.timezone == "UTC" ? "" : " " + d.revision.timezone),
-                   std::string(task::to_string(d.state)), s.next_run.value_or("-"), last, outcome, rate, recent});
-      }
-      table.render(out, ctx.out);
-    }
-    if (!report->runner.description.empty()) {
-      out += fmt::format("runs by: {}\n", report->runner.description);
-    } else {
-      out += report->runner.running ? fmt::format("agent: running (pid {})\n", report->runner.pid)
-                                    : std::string("agent: not running; `task agent start` starts it\n");
-    }
-  });
+  ctx.out.emit(status_json(*report), [&](std::string& out) { render(ctx, *report, out); });
   return {};
 }
 
 }  // namespace
 
 void add_status_commands(Commands& commands) {
+  auto watch = std::make_shared<bool>(false);
   commands.push_back({
       .words = {"status"},
       .summary = "Every deployment: revision, schedule, next run, last run and success rate",
-      .examples = {{"task status", ""}, {"task status -o json | jq '.deployments[] | {task, env, next_run}'", ""}},
-      .run = [](Context& ctx) { return run_status(ctx); },
+      .description = "With --watch, the table is drawn again each time a deployment or a run changes (the local "
+                     "platform is told by the kernel when the agent writes; nothing is asked in between), and "
+                     "each second for its ages; with -o json, a document per change, one per line.",
+      .flags = {{"-w,--watch", "", "Draw it again as it changes, until Ctrl-C", watch.get()}},
+      .examples = {{"task status", ""},
+                   {"task status --watch", "a live table"},
+                   {"task status -o json | jq '.deployments[] | {task, env, next_run}'", ""}},
+      .run = [watch](Context& ctx) { return run_status(ctx, *watch); },
   });
 }
 

@@ -18,7 +18,7 @@ void add_version_commands(Commands& commands) {
         auto info = task::version_info(components);
         nlohmann::json data{{"version", info.version}, {"components", nlohmann::json::object()}};
         for (const auto& c : info.components) data["components"][c.name] = c.version;
-        ctx.out.emit(data, [&](std::string& out) {
+        ctx.out.essential(info.version).emit(data, [&](std::string& out) {
           out += fmt::format("task {}\n", info.version);
           if (ctx.globals.verbose) {
             for (const auto& c : info.components) out += fmt::format("  {:<11} {}\n", c.name, c.version);

@@ -72,6 +72,9 @@ struct Context {
   // After a command that succeeded: 0, or its output could not all be written (exit 6;
   // 141 when the reader went away, as SIGPIPE would end it).
   int finish_output();
+  // Asks on a terminal, `question` ending in "?"; without one, refuses and names the flag
+  // that does it without asking (`--yes`).
+  task::Result<void> confirm(const std::string& question, const std::string& without_asking);
   task::Timestamp now_ms() const { return std::chrono::time_point_cast<std::chrono::milliseconds>(now()); }
 
  private:

@@ -34,7 +34,14 @@ void Printer::emit(const nlohmann::json& data, const std::function<void(std::str
   switch (format_) {
     case Format::json: text = data.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n"; break;
     case Format::yaml: text = to_yaml(data); break;
-    case Format::table: human(text); break;
+    case Format::table:
+      if (quiet_ && essential_) {
+        text = *essential_;
+        if (!text.empty() && text.back() != '\n') text += '\n';
+      } else {
+        human(text);
+      }
+      break;
   }
   std::fwrite(text.data(), 1, text.size(), out_);
   std::fflush(out_);
@@ -46,6 +53,7 @@ void Printer::note(std::string_view line) const {
 }
 
 void Printer::error(const task::Error& error) const {
+  if (error.message.empty()) return;  // said already (Ctrl-C)
   fmt::print(err_, "{} {}\n", paint_err(Style::failure, "error:"), error.message);
   if (!error.hint.empty()) fmt::print(err_, "{} {}\n", paint_err(Style::muted, "hint:"), error.hint);
 }

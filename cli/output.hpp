@@ -6,6 +6,7 @@
 // data; stderr carries progress, notes and errors.
 #include <cstdio>
 #include <functional>
+#include <optional>
 #include <nlohmann/json_fwd.hpp>
 #include <string>
 #include <string_view>
@@ -34,6 +35,13 @@ class Printer {
   bool live_err() const { return color_err_ && !quiet_; }
   bool quiet() const { return quiet_; }
 
+  // With -q on a table: the one thing a script wants of what `emit` shows (an id, a
+  // revision; lines of them), or "" for nothing. `ctx.out.essential("3").emit(...)`.
+  Printer essential(std::string datum) const {
+    Printer p = *this;
+    p.essential_ = std::move(datum);
+    return p;
+  }
   // Data: `data` as JSON or YAML, or the text `human` writes, for a person.
   void emit(const nlohmann::json& data, const std::function<void(std::string&)>& human) const;
   // A line for people on stderr; dropped with -q.
@@ -51,6 +59,7 @@ class Printer {
   bool color_out_ = false;
   bool color_err_ = false;
   bool quiet_ = false;
+  std::optional<std::string> essential_;
   std::FILE* out_ = stdout;
   std::FILE* err_ = stderr;
 };

@@ -94,7 +94,7 @@ task::Result<void> print_revision(Context& ctx, const task::RevisionResult& r, s
   if (auto platform = ctx.workspace().platform(r.env); platform && r.after) {
     if (auto s = task::deployment_status(ctx.workspace(), **platform, *r.after)) status = std::move(*s);
   }
-  ctx.out.emit({{"deployment", deployment_json(status)}, {"change", r.revision.change}, {"next", next},
+  ctx.out.essential(std::to_string(r.revision.number)).emit({{"deployment", deployment_json(status)}, {"change", r.revision.change}, {"next", next},
                 {"agent", runner_json(r.runner)}},
                [&](std::string& out) {
                  out += fmt::format("{} {} to {}: revision {} ({})\n", ctx.out.paint(Style::success, verb), r.task,

@@ -83,6 +83,25 @@ std::vector<std::string> joined_schedules(int argc, char** argv) {
     if (every && i + 1 < argc && task::parse_duration(argv[i + 1])) word += std::string(" ") + argv[++i];
     out.push_back(std::move(word));
   }
+  if (out.size() >= 2 && out[1] == "help") {
+    out.erase(out.begin() + 1);
+    out.push_back("--help");
+  }
+  return out;
+}
+
+std::string command_footer(const Command& command, const std::vector<Flag>& globals) {
+  std::string out = command.description.empty() ? "" : command.description + "\n\n";
+  out += "Global flags:\n";
+  for (const auto& f : globals) {
+    out += fmt::format("  {:<28}{}\n", f.names + (f.value_name.empty() ? "" : " " + f.value_name), f.help);
+  }
+  if (command.examples.empty()) return out;
+  out += "\nExamples:\n";
+  for (const auto& ex : command.examples) {
+    out += "  $ " + ex.command + "\n";
+    if (!ex.explanation.empty()) out += "    " + ex.explanation + "\n";
+  }
   return out;
 }
 

@@ -22,6 +22,10 @@ int report_usage(const task::Error& error, bool color);
 // The command line with `@every 7s` as one word where it was typed unquoted (`--interval
 // @every 7s`, `task schedule next @every 90s`): "@every" and the duration after it are one
 // schedule, as are "every" and a duration right after --interval.
+// Also `task help COMMAND...` as `task COMMAND... --help`.
 std::vector<std::string> joined_schedules(int argc, char** argv);
+// A command's help below its flags: its description, the flags every command takes, and
+// its examples.
+std::string command_footer(const Command& command, const std::vector<Flag>& globals);
 
 }  // namespace cli

@@ -2,7 +2,7 @@
 
 __task_subcommands() {
   case "$1" in
-    "") echo "init templates connect build builds env deploy status suspend resume undeploy runs run logs schedule stats promote rollback history config agent doctor version completion" ;;
+    "") echo "init templates connect build builds env deploy status suspend resume undeploy runs run logs schedule stats promote rollback history config agent doctor version completion help" ;;
     "agent") echo "run start stop status" ;;
     "config") echo "set unset list" ;;
     "env") echo "list add set remove" ;;
@@ -19,23 +19,24 @@ __task_flags() {
     "config set") echo "--env --secret" ;;
     "config unset") echo "--env" ;;
     "connect") echo "--branch --path --dockerfile --name --dir" ;;
-    "deploy") echo "--interval --timezone --env --build --image --resume --dry-run" ;;
+    "deploy") echo "--interval --timezone --tz --env --build --image --resume --dry-run" ;;
     "env add") echo "--after --platform --kubeconfig --context --namespace --registry --create-namespace --network --allow-direct-deploy" ;;
     "env set") echo "--platform --kubeconfig --context --namespace --registry --create-namespace --network --allow-direct-deploy" ;;
     "history") echo "--env" ;;
     "init") echo "-t --template --dir --var" ;;
     "logs") echo "--env --run --build -f --follow --since --tail --grep --events" ;;
-    "promote") echo "--from --to --interval --timezone --force --resume --dry-run" ;;
+    "promote") echo "--from --to --interval --timezone --tz --force --resume --dry-run" ;;
     "resume") echo "--env" ;;
     "rollback") echo "--env --to --resume --dry-run" ;;
     "run") echo "--env --wait -f --follow --force" ;;
     "runs") echo "--env -n --limit --status --trigger --since" ;;
     "schedule explain") echo "--timezone --tz --from" ;;
     "schedule next") echo "--timezone --tz --from -n --count" ;;
-    "schedule set") echo "--env --timezone" ;;
+    "schedule set") echo "--env --timezone --tz" ;;
     "stats") echo "--since --by --env --all --html" ;;
+    "status") echo "-w --watch" ;;
     "suspend") echo "--env" ;;
-    "undeploy") echo "--env" ;;
+    "undeploy") echo "--env -y --yes" ;;
   esac
   echo "-C --task -o --output -q --quiet -v --verbose --no-color --help"
 }
@@ -56,7 +57,7 @@ __task_value_kind() {
     "connect:--name") echo "none" ;;
     "connect:--dir") echo "directory" ;;
     "deploy:--interval") echo "none" ;;
-    "deploy:--timezone") echo "none" ;;
+    "deploy:--timezone"|"deploy:--tz") echo "none" ;;
     "deploy:--env") echo "dynamic environments" ;;
     "deploy:--build") echo "dynamic builds" ;;
     "deploy:--image") echo "none" ;;
@@ -86,7 +87,7 @@ __task_value_kind() {
     "promote:--from") echo "dynamic environments" ;;
     "promote:--to") echo "dynamic environments" ;;
     "promote:--interval") echo "none" ;;
-    "promote:--timezone") echo "none" ;;
+    "promote:--timezone"|"promote:--tz") echo "none" ;;
     "resume:--env") echo "dynamic environments" ;;
     "rollback:--env") echo "dynamic environments" ;;
     "rollback:--to") echo "dynamic revisions" ;;
@@ -102,7 +103,7 @@ __task_value_kind() {
     "schedule next:--from") echo "none" ;;
     "schedule next:-n"|"schedule next:--count") echo "none" ;;
     "schedule set:--env") echo "dynamic environments" ;;
-    "schedule set:--timezone") echo "none" ;;
+    "schedule set:--timezone"|"schedule set:--tz") echo "none" ;;
     "stats:--since") echo "none" ;;
     "stats:--by") echo "choices hour day" ;;
     "stats:--env") echo "dynamic environments" ;;
@@ -122,6 +123,7 @@ __task_arg_kind() {
     "config unset") echo "dynamic config-keys" ;;
     "env remove") echo "dynamic environments" ;;
     "env set") echo "dynamic environments" ;;
+    "help") echo "choices init templates connect build builds env deploy status suspend resume undeploy runs run logs schedule stats promote rollback history config agent doctor version completion" ;;
     *) return 1 ;;
   esac
 }

@@ -34,6 +34,8 @@ function __task_value_flag --argument-names path flag
             return 0
         case 'deploy:--timezone'
             return 0
+        case 'deploy:--tz'
+            return 0
         case 'deploy:--env'
             return 0
         case 'deploy:--build'
@@ -96,6 +98,8 @@ function __task_value_flag --argument-names path flag
             return 0
         case 'promote:--timezone'
             return 0
+        case 'promote:--tz'
+            return 0
         case 'resume:--env'
             return 0
         case 'rollback:--env'
@@ -136,6 +140,8 @@ function __task_value_flag --argument-names path flag
             return 0
         case 'schedule set:--timezone'
             return 0
+        case 'schedule set:--tz'
+            return 0
         case 'stats:--since'
             return 0
         case 'stats:--by'
@@ -163,7 +169,7 @@ end
 function __task_subcommands --argument-names path
     switch "$path"
         case ''
-            echo init templates connect build builds env deploy status suspend resume undeploy runs run logs schedule stats promote rollback history config agent doctor version completion
+            echo init templates connect build builds env deploy status suspend resume undeploy runs run logs schedule stats promote rollback history config agent doctor version completion help
         case 'agent'
             echo run start stop status
         case 'config'
@@ -226,6 +232,7 @@ complete -c task -n '__task_at \'\'' -a 'agent' -d 'The local platform\'s schedu
 complete -c task -n '__task_at \'\'' -a 'doctor' -d 'Check the Docker engine, Git, the state directory, the templates and each platform'
 complete -c task -n '__task_at \'\'' -a 'version' -d 'Print the version of task and of the libraries it uses'
 complete -c task -n '__task_at \'\'' -a 'completion' -d 'Print the shell completion script for bash, zsh or fish'
+complete -c task -n '__task_at \'\'' -a 'help' -d 'Show the help of a command'
 complete -c task -n '__task_at \'agent\'' -a 'run' -d 'Run the agent in the foreground (for a service manager)'
 complete -c task -n '__task_at \'agent\'' -a 'start' -d 'Start the agent in the background unless it runs'
 complete -c task -n '__task_at \'agent\'' -a 'stop' -d 'Stop the background agent; running tasks go on'
@@ -244,10 +251,11 @@ complete -c task -n '__task_at \'completion\'' -f -a 'bash zsh fish'
 complete -c task -n '__task_at \'config unset\'' -f -a '(__task_dynamic config-keys)'
 complete -c task -n '__task_at \'env remove\'' -f -a '(__task_dynamic environments)'
 complete -c task -n '__task_at \'env set\'' -f -a '(__task_dynamic environments)'
+complete -c task -n '__task_at \'help\'' -f -a 'init templates connect build builds env deploy status suspend resume undeploy runs run logs schedule stats promote rollback history config agent doctor version completion'
 complete -c task -s C -r -f -a '(__fish_complete_directories)' -d 'Run as if task was started in DIR'
 complete -c task -l task -r -f -a '(__task_dynamic tasks)' -d 'The task a command about deployments is about (default: the project in this directory)'
 complete -c task -s o -l output -r -f -a 'table json yaml' -d 'Output format: table for people, json or yaml for programs'
-complete -c task -s q -l quiet -d 'Print only data and errors: no progress, notes or hints'
+complete -c task -s q -l quiet -d 'Print only what a script needs: the id or revision a command made, the ids it lists, or nothing; errors still'
 complete -c task -s v -l verbose -d 'Print more detail on what task is doing'
 complete -c task -l no-color -d 'Never colour the output (also: NO_COLOR, TERM=dumb)'
 complete -c task -n '__task_at \'agent run\'' -l record-only -d 'Benchmarks of the scheduler: record runs as started instead of starting containers'
@@ -269,7 +277,7 @@ complete -c task -n '__task_at \'connect\'' -l dockerfile -r -f -d 'Dockerfile, 
 complete -c task -n '__task_at \'connect\'' -l name -r -f -d 'Task name, a DNS-1123 label (default: from the repository\'s task.yaml, else the last component of --path or of the URL)'
 complete -c task -n '__task_at \'connect\'' -l dir -r -f -a '(__fish_complete_directories)' -d 'Directory to create (default: ./NAME)'
 complete -c task -n '__task_at \'deploy\'' -l interval -r -f -d 'When to run: cron (5 or 6 fields), @hourly, "@every 30s" … (default: task.yaml\'s `schedule:`, else the deployment\'s own)'
-complete -c task -n '__task_at \'deploy\'' -l timezone -r -f -d 'IANA time zone of the schedule (default: task.yaml\'s `timezone:`, else UTC)'
+complete -c task -n '__task_at \'deploy\'' -l timezone -l tz -r -f -d 'IANA time zone of the schedule (default: task.yaml\'s `timezone:`, else UTC)'
 complete -c task -n '__task_at \'deploy\'' -l env -r -f -a '(__task_dynamic environments)' -d 'The environment (default: the first, development)'
 complete -c task -n '__task_at \'deploy\'' -l build -r -f -a '(__task_dynamic builds)' -d 'Deploy this build (see `task builds`)'
 complete -c task -n '__task_at \'deploy\'' -l image -r -f -d 'Deploy this image from the Docker engine instead of a build'
@@ -307,7 +315,7 @@ complete -c task -n '__task_at \'logs\'' -l events -d 'The deployment event log 
 complete -c task -n '__task_at \'promote\'' -l from -r -f -a '(__task_dynamic environments)' -d 'Where the image runs now (default: the first environment)'
 complete -c task -n '__task_at \'promote\'' -l to -r -f -a '(__task_dynamic environments)' -d 'Where it goes (default: the next environment)'
 complete -c task -n '__task_at \'promote\'' -l interval -r -f -d 'Another schedule in the target'
-complete -c task -n '__task_at \'promote\'' -l timezone -r -f -d 'Another time zone in the target'
+complete -c task -n '__task_at \'promote\'' -l timezone -l tz -r -f -d 'Another time zone in the target'
 complete -c task -n '__task_at \'promote\'' -l force -d 'Promote even though the image\'s last run failed'
 complete -c task -n '__task_at \'promote\'' -l resume -d 'Resume the target if it is suspended (else it stays suspended)'
 complete -c task -n '__task_at \'promote\'' -l dry-run -d 'Show what would change; change nothing'
@@ -331,11 +339,13 @@ complete -c task -n '__task_at \'schedule next\'' -l timezone -l tz -r -f -d 'IA
 complete -c task -n '__task_at \'schedule next\'' -l from -r -f -d 'Start after this RFC 3339 instant instead of now, e.g. 2026-03-29T00:00:00Z'
 complete -c task -n '__task_at \'schedule next\'' -s n -l count -r -f -d 'How many fire times to print (default 5)'
 complete -c task -n '__task_at \'schedule set\'' -l env -r -f -a '(__task_dynamic environments)' -d 'The environment (default: the first, development)'
-complete -c task -n '__task_at \'schedule set\'' -l timezone -r -f -d 'IANA time zone (default UTC)'
+complete -c task -n '__task_at \'schedule set\'' -l timezone -l tz -r -f -d 'IANA time zone (default UTC)'
 complete -c task -n '__task_at \'stats\'' -l since -r -f -d 'The window: since this long ago, or this RFC 3339 time (default 7d)'
 complete -c task -n '__task_at \'stats\'' -l by -r -f -a 'hour day' -d 'Periods of the chart: hour or day (default: hour up to 2 days, else day)'
 complete -c task -n '__task_at \'stats\'' -l env -r -f -a '(__task_dynamic environments)' -d 'Only this environment'
 complete -c task -n '__task_at \'stats\'' -l all -d 'Every task, also inside a project'
 complete -c task -n '__task_at \'stats\'' -l html -r -F -d 'Write a self-contained HTML report to FILE (- for stdout)'
+complete -c task -n '__task_at \'status\'' -s w -l watch -d 'Draw it again as it changes, until Ctrl-C'
 complete -c task -n '__task_at \'suspend\'' -l env -r -f -a '(__task_dynamic environments)' -d 'The environment (default: the first, development)'
 complete -c task -n '__task_at \'undeploy\'' -l env -r -f -a '(__task_dynamic environments)' -d 'The environment (default: the first, development)'
+complete -c task -n '__task_at \'undeploy\'' -s y -l yes -d 'Do not ask first where it takes promotions only (production)'

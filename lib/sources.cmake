@@ -27,6 +27,7 @@ set(TASK_LIB_SOURCES
   lib/src/state/builds.cpp
   lib/src/platform/local/store.cpp
   lib/src/platform/local/local_platform.cpp
+  lib/src/platform/local/change_watch.cpp
   lib/src/platform/kubernetes/api.cpp
   lib/src/platform/kubernetes/jobs.cpp
   lib/src/platform/kubernetes/kubeconfig.cpp

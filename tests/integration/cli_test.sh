@@ -136,4 +136,27 @@ expect_eq "schedule next @every 7s, unquoted" "$rc" 0
 expect_eq "gives the fire times of every 7 seconds" "$(jq -r 'length' <<<"$out")" 2
 run schedule next --count 1 every 7s
 expect_eq "a lone every without @ is not joined outside --interval" "$rc" 2
+# gh and kubectl conventions: `task help CMD`, the global flags in every command's help,
+# one --tz everywhere, -q prints the one datum.
+run help deploy
+expect_eq "task help deploy is task deploy --help" "$out" "$("$task_bin" deploy --help)"
+expect_contains "each command's help lists the global flags" "$out" "Global flags:"
+expect_contains "among them --task" "$out" "--task NAME"
+run help env add
+expect_eq "task help env add" "$out" "$("$task_bin" env add --help)"
+run help
+expect_eq "task help alone is the main help" "$out" "$("$task_bin" --help)"
+run help dashboard
+expect_eq "task help of what is no command" "$rc" 2
+expect_contains "says so, with a suggestion" "$err" "unknown command \`dashboard\`"
+for cmd in "deploy" "promote" "schedule set" "schedule next" "schedule explain"; do
+  # shellcheck disable=SC2086
+  expect_contains "$cmd takes --tz and --timezone" "$("$task_bin" $cmd --help)" "--timezone,--tz"
+done
+run -q version
+expect_eq "-q version: the version alone" "$out" "$("$task_bin" version -o json | jq -r .version)"
+run -q templates
+expect_eq "-q templates: the names alone" "$out" "$("$task_bin" templates -o json | jq -r '.templates[].name')"
+run -q env list
+expect_eq "-q env list: the names alone" "$out" "$(printf 'development\nproduction')"
 finish

@@ -9,12 +9,13 @@ templates=$("$task_bin" __complete templates | cut -f1 | tr '\n' ' ')
 templates=${templates% }
 
 expect_eq "bash: task in" "$(bash_complete task in)" "init"
-top_level="agent build builds completion config connect deploy doctor env history init logs promote resume rollback run runs schedule stats status suspend templates undeploy version"
+top_level="agent build builds completion config connect deploy doctor env help history init logs promote resume rollback run runs schedule stats status suspend templates undeploy version"
 expect_eq "bash: task ''" "$(bash_complete task '')" "$top_level"
 expect_eq "bash: task -o ''" "$(bash_complete task -o '')" "json table yaml"
 expect_eq "bash: task init x --te" "$(bash_complete task init x --te)" "--template"
 expect_eq "bash: task init x --template ''" "$(bash_complete task init x --template '')" "$(tr ' ' '\n' <<<"$templates" | sort | tr '\n' ' ' | sed 's/ $//')"
 expect_eq "bash: task init x -t ht" "$(bash_complete task init x -t ht)" "http-health-check"
+expect_eq "bash: task help ro" "$(bash_complete task help ro)" "rollback"
 expect_eq "bash: task -o json in" "$(bash_complete task -o json in)" "init"
 expect_contains "bash: task init --" "$(bash_complete task init --)" "--dir"
 expect_contains "bash: global flags everywhere" "$(bash_complete task init --)" "--output"

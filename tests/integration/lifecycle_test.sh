@@ -148,4 +148,42 @@ run promote --force
 expect_eq "a first promotion" "$rc" 0
 expect_eq "takes task.yaml's schedule for production" \
   "$(t history --env production -o json | jq -r '.revisions[-1].schedule')" "0 * * * *"
+
+# -q: the one datum a script wants, or nothing.
+run -q deploy --interval "@every 3h"
+expect_eq "-q deploy prints the revision alone" "$out" "$(t history -o json | jq -r '.revisions[-1].revision')"
+run -q run
+expect_eq "-q run prints the run id alone" "$out" "$(t runs -o json | jq -r '.runs[0].id')"
+t run --wait >/dev/null 2>&1
+run -q runs --limit 3
+expect_eq "-q runs prints the ids alone" "$out" "$(t runs --limit 3 -o json | jq -r '.runs[].id')"
+run -q suspend
+expect_eq "-q suspend prints nothing" "$rc:$out" "0:"
+t -q resume >/dev/null
+
+# Undeploying production is asked on a terminal and needs --yes without one; its kept
+# history is still there after.
+run undeploy --env production </dev/null
+expect_eq "undeploy --env production without a terminal or --yes" "$rc" 2
+expect_contains "names --yes" "$err" "--yes"
+expect_eq "and changes nothing" "$(t status -o json | jq -r '.deployments[] | select(.env == "production") | .state')" active
+run undeploy --env production --yes
+expect_eq "undeploy --env production --yes" "$rc" 0
+expect_contains "whose hint holds" "$out" "its history is kept"
+run history --env production
+expect_eq "task history --env production after it" "$rc" 0
+expect_contains "shows the kept revisions" "$out" "promote"
+run undeploy
+expect_eq "development is not asked" "$rc" 0
+
+# Ctrl-C on `task logs -f`: exit 130.
+t -q deploy --resume --interval "@every 1h" >/dev/null
+t run --wait >/dev/null 2>&1
+"$task_bin" logs -f >"$work/follow.out" 2>"$work/follow.err" &
+follower=$!
+wait_for 20 'grep -q "of lc-probe in development" "$work/follow.err" || grep -q "── run" "$work/follow.out"'
+kill -INT "$follower"
+wait "$follower"
+expect_eq "Ctrl-C on logs -f exits 130" "$?" 130
+expect_not_contains "quietly" "$(cat "$work/follow.err")" "error:"
 finish

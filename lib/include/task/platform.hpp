@@ -132,11 +132,22 @@ class Platform {
     (void)run, (void)from, (void)line, (void)stop;
     return std::nullopt;
   }
+  // Returns when more of the run's log may be there or its record may have changed, or
+  // after `at_most`: where the platform can watch, a watch; else a pause. True when the
+  // record may have changed (the run is worth asking for again), false when only its
+  // output may have grown.
+  virtual bool await_output(const Run& run, std::chrono::milliseconds at_most) {
+    (void)run;
+    std::this_thread::sleep_for(std::min(at_most, poll_interval()));
+    return false;
+  }
   // Returns when something may have changed about the deployment's runs (a run begun or
-  // ended), or after `at_most`: where the platform can watch, a watch; else a pause.
-  virtual void await_change(const DeploymentKey& key, std::chrono::milliseconds at_most) {
+  // ended), or after `at_most`: where the platform can watch, a watch; else a pause. An
+  // empty key: any deployment on this platform. False: nothing changed until `at_most`.
+  virtual bool await_change(const DeploymentKey& key, std::chrono::milliseconds at_most) {
     (void)key;
     std::this_thread::sleep_for(std::min(at_most, poll_interval()));
+    return true;
   }
 
   // The event log, oldest first, the newest `limit`.

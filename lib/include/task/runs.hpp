@@ -26,6 +26,10 @@ struct StatusReport {
 // How many of the newest runs' outcomes `task status` shows.
 inline constexpr std::size_t status_outcomes = 20;
 Result<StatusReport> status(Workspace& workspace);
+// Returns when a deployment or a run may have changed on a platform of the workspace
+// (true), or after `at_most` (false), waiting on the platform's own word where it has one.
+// With several platforms, only the first is watched and the answer is always true.
+bool await_status_change(Workspace& workspace, std::chrono::milliseconds at_most);
 Result<DeploymentStatus> deployment_status(Workspace& workspace, Platform& platform, const Deployment& deployment);
 
 struct RunsQuery {

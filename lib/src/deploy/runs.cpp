@@ -93,6 +93,16 @@ Result<std::vector<Run>> list_runs(Workspace& workspace, const RunsQuery& query)
   return runs;
 }
 
+bool await_status_change(Workspace& workspace, std::chrono::milliseconds at_most) {
+  auto platforms = workspace.platforms();
+  if (!platforms || platforms->empty()) {
+    std::this_thread::sleep_for(at_most);
+    return true;
+  }
+  const bool changed = platforms->front()->await_change({}, at_most);
+  return changed || platforms->size() > 1;
+}
+
 Result<RunRequest> request_run(Workspace& workspace, const DeploymentKey& key, bool forced) {
   auto at = locate(workspace, key.task, key.env);
   if (!at) return std::unexpected(at.error());
@@ -105,7 +115,7 @@ Result<Run> wait_for_run(Platform& platform, const Run& run, bool until_finished
   Run current = run;
   auto done = [&] { return until_finished ? is_finished(current.outcome) : current.outcome != RunOutcome::pending; };
   while (!done() && !(stop && stop())) {
-    std::this_thread::sleep_for(platform.poll_interval());
+    platform.await_output(current, 1s);
     // A read that fails (a store busy past its timeout) is tried again; a run gone is not.
     auto fresh = platform.run(run.id);
     if (!fresh && fresh.error().code == Errc::not_found) return std::unexpected(fresh.error());
@@ -216,6 +226,7 @@ Result<void> follow_run_log(RunLog log, bool next_runs, const LogObserver& o) {
   auto last_check = std::chrono::steady_clock::now() - 1s;
   std::optional<Run> run = log.run;
   std::uint64_t offset = log.next;
+  bool ask = false;  // the platform said the run's record may have changed
   while (!stopped(o)) {
     if (!run) {
       // Waiting for the first run, or the next one.
@@ -235,7 +246,7 @@ Result<void> follow_run_log(RunLog log, bool next_runs, const LogObserver& o) {
     auto at = streamed ? std::move(*streamed) : drain(platform, *run, offset, o);
     if (!at) return std::unexpected(at.error());
     offset = *at;
-    if (streamed || std::chrono::steady_clock::now() - last_check >= 200ms) {
+    if (streamed || ask || std::chrono::steady_clock::now() - last_check >= 200ms) {
       last_check = std::chrono::steady_clock::now();
       auto fresh = platform.run(run->id);
       if (fresh && is_finished(fresh->outcome)) {
@@ -257,7 +268,7 @@ Result<void> follow_run_log(RunLog log, bool next_runs, const LogObserver& o) {
         continue;
       }
     }
-    std::this_thread::sleep_for(platform.poll_interval());
+    ask = platform.await_output(*run, 1s);
   }
   return {};
 }

@@ -45,7 +45,7 @@ class KubernetesPlatform final : public Platform {
   std::optional<Result<std::uint64_t>> stream_log(const Run& run, std::uint64_t from,
                                                   const std::function<void(const RunLogLine&)>& line,
                                                   const std::function<bool()>& stop) override;
-  void await_change(const DeploymentKey& key, std::chrono::milliseconds at_most) override;
+  bool await_change(const DeploymentKey& key, std::chrono::milliseconds at_most) override;
 
   Result<std::vector<Event>> events(const std::string& task, const std::string& env, std::size_t limit) override;
   Result<void> add_event(const Event& event) override;

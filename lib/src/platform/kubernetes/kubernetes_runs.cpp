@@ -147,16 +147,13 @@ std::optional<Result<std::uint64_t>> KubernetesPlatform::stream_log(const Run& r
   return Streamed(at);  // a last line without its end is read_log's, once the Pod has ended
 }
 
-void KubernetesPlatform::await_change(const DeploymentKey& key, std::chrono::milliseconds at_most) {
+bool KubernetesPlatform::await_change(const DeploymentKey& key, std::chrono::milliseconds at_most) {
   // A watch of the deployment's Pods from now: it answers with the first change.
   auto a = impl_->api();
   const auto seconds = std::max<long>(1, static_cast<long>(std::chrono::ceil<std::chrono::seconds>(at_most).count()));
   const std::string query = selector(key.task, key.env);
   auto list = a ? (*a)->get(kube::pods_path(impl_->ns) + "?" + query + "&limit=1") : Result<Json>(std::unexpected(a.error()));
-  if (!list) {
-    Platform::await_change(key, at_most);
-    return;
-  }
+  if (!list) return Platform::await_change(key, at_most);
   const std::string version = (*list)["metadata"].value("resourceVersion", "");
   bool changed = false;
   auto r = (*a)->stream(kube::pods_path(impl_->ns) + "?" + query + "&watch=true&allowWatchBookmarks=false&timeoutSeconds=" +
@@ -165,7 +162,8 @@ void KubernetesPlatform::await_change(const DeploymentKey& key, std::chrono::mil
                           changed = true;
                           return false;
                         });
-  if (!r && !changed) Platform::await_change(key, at_most);
+  if (!r && !changed) return Platform::await_change(key, at_most);
+  return changed;
 }
 
 }  // namespace task

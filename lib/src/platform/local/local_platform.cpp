@@ -102,6 +102,15 @@ Result<std::vector<Deployment>> LocalPlatform::deployments(const DeploymentFilte
 
 Result<std::vector<Revision>> LocalPlatform::revisions(const DeploymentKey& key) {
   auto d = record(key);
+  if (!d && d.error().code == Errc::not_found) {  // undeployed: its history is kept
+    auto all = store_.list_deployments(true);
+    if (!all) return std::unexpected(all.error());
+    std::int64_t newest = 0;
+    for (const auto& r : *all) {
+      if (r.task == key.task && r.env == key.env) newest = std::max(newest, r.id);
+    }
+    if (newest != 0) return store_.list_revisions(newest);
+  }
   if (!d) return std::unexpected(d.error());
   return store_.list_revisions(d->id);
 }
@@ -175,7 +184,19 @@ Result<std::vector<Run>> LocalPlatform::finished_runs(const DeploymentKey& key, 
   return neutral(*r);
 }
 
+bool LocalPlatform::await_output(const Run&, std::chrono::milliseconds at_most) {
+  if (!watch_) watch_ = std::make_unique<ChangeWatch>(options_.state_dir);
+  return watch_->wait(at_most) != ChangeWatch::Woken::log;
+}
+
+bool LocalPlatform::await_change(const DeploymentKey&, std::chrono::milliseconds at_most) {
+  if (!watch_) watch_ = std::make_unique<ChangeWatch>(options_.state_dir);
+  return watch_->wait(at_most) == ChangeWatch::Woken::state;
+}
+
 Result<LogChunk> LocalPlatform::read_log(const Run& run, std::uint64_t from) {
+  // Watched from before the first read: what is written after it wakes the next wait.
+  if (!watch_) watch_ = std::make_unique<ChangeWatch>(options_.state_dir);
   auto n = run_number(run.id);
   if (!n) return std::unexpected(n.error());
   LogChunk chunk;

@@ -5,6 +5,7 @@
 #include <memory>
 #include <optional>
 
+#include "platform/local/change_watch.hpp"
 #include "platform/local/store.hpp"
 #include "task/docker.hpp"
 #include "task/paths.hpp"
@@ -37,6 +38,9 @@ class LocalPlatform final : public Platform {
   Result<std::vector<Run>> runs(const RunFilter& filter) override;
   Result<std::vector<Run>> finished_runs(const DeploymentKey& key, std::size_t limit) override;
   Result<LogChunk> read_log(const Run& run, std::uint64_t from) override;
+  // The kernel's word that the agent wrote, instead of asking again.
+  bool await_output(const Run& run, std::chrono::milliseconds at_most) override;
+  bool await_change(const DeploymentKey& key, std::chrono::milliseconds at_most) override;
 
   Result<std::vector<Event>> events(const std::string& task, const std::string& env, std::size_t limit) override;
   Result<void> add_event(const Event& event) override;
@@ -57,6 +61,7 @@ class LocalPlatform final : public Platform {
   Store& store_;
   LocalPlatformOptions options_;
   std::optional<DockerClient> docker_;
+  std::unique_ptr<ChangeWatch> watch_;  // from the first read of a log on
 };
 
 }  // namespace task
