@@ -146,6 +146,7 @@ run run --wait -o json
 expect_eq "a run over its timeout fails" "$rc" 1
 expect_eq "as timed-out" "$(jq -r .run.outcome <<<"$out")" timed-out
 expect_eq "after about its timeout" "$(jq -r '.run.duration_ms | . >= 1900 and . < 6000' <<<"$out")" true
+expect_eq "with the kill's exit code, never 0 or none" "$(jq -r .run.exit_code <<<"$out")" 137
 run logs
 expect_contains "what it printed is kept" "$out" "started"
 expect_contains "and why it stopped" "$out" "timed out"

@@ -5,7 +5,10 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
+#include <condition_variable>
+#include <mutex>
 #include <cstring>
 #include <fstream>
 #include <thread>
@@ -113,6 +116,43 @@ std::string last_output_timestamp(const fs::path& path) {
   }
 }
 
+
+// A run's timeout, kept on a thread of its own rather than by the log stream's checks
+// (which come as output does, or once a second when there is none): at the deadline it
+// kills the container through a connection of its own, within milliseconds. `killed` says
+// whether it did; a container that ended by itself first cannot be killed, and its run
+// ends as its exit code says.
+class Watchdog {
+ public:
+  Watchdog(const DockerEndpoint& endpoint, std::string container, Timestamp deadline)
+      : thread_([this, endpoint, container = std::move(container), deadline] {
+          std::unique_lock lock(mutex_);
+          if (ended_.wait_until(lock, deadline, [this] { return done_; })) return;
+          lock.unlock();
+          auto client = DockerClient::connect(endpoint);
+          if (client && client->kill_container(container)) killed_ = true;
+        }) {}
+  Watchdog(const Watchdog&) = delete;
+  Watchdog& operator=(const Watchdog&) = delete;
+  ~Watchdog() { stop(); }
+
+  void stop() {
+    {
+      std::lock_guard lock(mutex_);
+      done_ = true;
+    }
+    ended_.notify_all();
+    if (thread_.joinable()) thread_.join();
+  }
+  bool killed() const { return killed_.load(); }
+
+ private:
+  std::mutex mutex_;
+  std::condition_variable ended_;
+  bool done_ = false;
+  std::atomic<bool> killed_{false};
+  std::thread thread_;  // last: it starts once the rest is made
+};
 
 }  // namespace
 
@@ -283,11 +323,12 @@ void run_worker(const WorkerContext& context, Worker& worker, RunRecord run, con
   if (reattach) log.note(fmt::format("re-attached to container {} by a new agent", id.substr(0, 12)));
 
   const auto deadline = *run.started_at + policy.timeout;
+  Watchdog watchdog(context.endpoint, id, deadline);
   bool timed_out = false;
   std::int64_t replaced_by = 0;
   auto cancelled = [&] {
     if (context.stopping != nullptr && context.stopping->load()) return true;
-    if (system_now() >= deadline) {
+    if (watchdog.killed() || system_now() >= deadline) {
       timed_out = true;
       return true;
     }
@@ -303,11 +344,17 @@ void run_worker(const WorkerContext& context, Worker& worker, RunRecord run, con
   if (!streamed && streamed.error().code != Errc::interrupted) {
     say("lost the log stream: " + streamed.error().message);
   }
+  watchdog.stop();
+  if (watchdog.killed()) timed_out = true;  // its stream ended as the container was killed
   if (context.stopping != nullptr && context.stopping->load() && !timed_out && replaced_by == 0) {
     return;  // the agent stops; the next one re-attaches
   }
+  // Timed out: killed at its deadline, by the watchdog or here. A container that ended by
+  // itself first is not: its exit code says how it ended, and a timed-out run's exit code
+  // is always the kill's (137), never 0.
+  if (timed_out && !watchdog.killed()) timed_out = docker->kill_container(id).has_value();
+  if (replaced_by != 0) docker->kill_container(id);
   if (timed_out || replaced_by != 0) {
-    docker->kill_container(id);
     // What it printed until it was stopped.
     docker->container_logs(id, false, last_output_timestamp(run.log_path), [&](const LogLine& line) { log.output(line); });
   }
