@@ -49,6 +49,8 @@ task::Result<void> run_deploy(Context& ctx, const DeployFlags& o) {
   options.image = o.image;
   options.dry_run = o.dry_run;
   options.resume = o.resume;
+  options.git = {ctx.paths.cache, ctx.env};
+  options.note = [&ctx](const std::string& line) { ctx.out.note(line); };
   options.build_now = [&]() {
     ctx.out.note(fmt::format("no build of {} for its current source yet: building it", options.project.name));
     return build_for_deploy(ctx);

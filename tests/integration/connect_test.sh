@@ -277,6 +277,25 @@ if [[ -n ${DOCKER_HOST:-} ]]; then
   TASK_GIT_TOKEN=$token run build -o json
   expect_eq "a private source with the token" "$rc" 0
   expect_eq "private build commit" "$(docker image inspect -f '{{index .Config.Labels "task.commit"}}' "$(jq -r .image_id <<<"$out")")" "$first"
+
+  # A deploy of a connected project deploys its branch's head, and builds it when the
+  # source moved, saying so, instead of "nothing to do".
+  cd "$work/projects/ops"
+  deployed_commit() { docker image inspect -f '{{index .Config.Labels "task.commit"}}' "$("$task_bin" history -o json | jq -r '.revisions[-1].image_id')"; }
+  run deploy --interval "@every 1h"
+  expect_eq "deploy a connected project" "$rc" 0
+  expect_eq "its branch's head, not the newest build (of --commit)" "$(deployed_commit)" "$second"
+  echo three >"$w/VERSION"
+  commit_all "$w" "third"
+  third=$(git -C "$srv/ops.git" rev-parse trunk)
+  run deploy
+  expect_eq "deploy after a push" "$rc" 0
+  expect_contains "says the source moved" "$err" "the source moved: branch trunk of $http/ops.git is at ${third:0:12} (third)"
+  expect_eq "and deploys the new head, built" "$(deployed_commit)" "$third"
+  run deploy
+  expect_contains "then there is nothing to do" "$out" "nothing to do"
+  t -q undeploy >/dev/null
+  "$task_bin" agent stop >/dev/null 2>&1
   cd "$work/projects"
 else
   echo "SKIP: builds of connected projects (DOCKER_HOST is unset; run under scripts/with-docker.sh)"

@@ -49,7 +49,7 @@ project pf-ok 'echo "tick run=$TASK_RUN_ID env=$TASK_ENV"; echo "to stderr" >&2'
 cd "$work/pf-ok"
 run deploy --interval "@every 2s" --dry-run
 expect_eq "a dry run" "$rc" 0
-expect_contains "says it would build first" "$out" "built from the current commit first"
+expect_contains "says it would build first" "$out" "built from the current source first"
 expect_eq "and builds and deploys nothing" "$(t builds -o json | jq '.builds | length')$(t status -o json | jq '.deployments | length')" 00
 run deploy --interval "every two seconds"
 expect_eq "a bad schedule is refused before anything happens" "$rc" 3

@@ -106,4 +106,7 @@ Result<SourceRevision> resolve_remote_source(const SourceSpec& source, const std
                                              const std::filesystem::path& scratch,
                                              const FetchObserver& observer);
 
+// A connected project's branch head as the remote has it now: fetched into the cache.
+Result<CommitInfo> remote_head(const SourceSpec& source, const GitAccess& access, const FetchObserver& observer);
+
 }  // namespace task

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "task/builds.hpp"
+#include "task/connect.hpp"
 #include "task/deployment.hpp"
 #include "task/error.hpp"
 #include "task/platform.hpp"
@@ -49,6 +50,11 @@ struct DeployOptions {
   // Builds the project's current source when it has no build yet (with progress shown by
   // the caller). Empty: a deploy that needs a build fails instead.
   std::function<Result<BuildRecord>()> build_now;
+  // A connected project's repository, asked for its branch head: a deploy of a source that
+  // moved builds the new head instead of keeping the newest build.
+  GitAccess git;
+  // What deploy has to say as it goes (the source moved, the remote could not be reached).
+  std::function<void(const std::string&)> note = [](const std::string&) {};
 };
 Result<RevisionResult> deploy(Workspace& workspace, const DeployOptions& options);
 

@@ -142,12 +142,28 @@ Result<BuildRecord> checked_build(BuildLedger& builds, const std::string& task, 
   return build;
 }
 
-// The newest successful build of the project's current source, if there is one.
+// The newest successful build of the project's current source, if there is one. For a
+// connected repository that is its branch's head as the remote has it now; when the remote
+// cannot be reached, the newest build (and a note says so).
 Result<std::optional<BuildRecord>> build_of_current_source(BuildLedger& builds, const DeployOptions& o) {
   if (!o.project.source.git.empty()) {
     auto latest = builds.latest_build(o.project.name, true);
-    if (latest) return std::optional<BuildRecord>{std::move(*latest)};
-    if (latest.error().code != Errc::not_found) return std::unexpected(latest.error());
+    if (!latest && latest.error().code != Errc::not_found) return std::unexpected(latest.error());
+    const std::string where = fmt::format("branch {} of {}", o.project.source.branch.empty() ? "(default)" : o.project.source.branch,
+                                          redact_credentials(o.project.source.git));
+    auto head = remote_head(o.project.source, o.git, {});
+    if (!head) {
+      if (!latest) return std::optional<BuildRecord>{};
+      o.note(fmt::format("cannot ask {} for its head ({}); deploying the newest build, of {}", where, head.error().message,
+                         latest->commit.substr(0, 12)));
+      return std::optional<BuildRecord>{std::move(*latest)};
+    }
+    auto built = builds.build_for_commit(o.project.name, head->id);
+    if (!built || *built) return built;
+    if (latest) {
+      o.note(fmt::format("the source moved: {} is at {} ({}), the newest build is of {}", where, head->id.substr(0, 12),
+                         head->summary, latest->commit.substr(0, 12)));
+    }
     return std::optional<BuildRecord>{};
   }
   auto scratch = fs::temp_directory_path() / "task-deploy-unused";
@@ -169,13 +185,10 @@ Result<Image> image_to_deploy(Workspace& workspace, Platform& platform, const De
     if (!build) return std::unexpected(build.error());
     return image_of(*build);
   }
-  if (o.dry_run) {
-    if (auto latest = (*builds)->latest_build(o.project.name, true)) return image_of(*latest);
-    return Image{.ref = "(built from the current commit first)", .digest = "", .build = 0};
-  }
   auto existing = build_of_current_source(**builds, o);
   if (!existing) return std::unexpected(existing.error());
   if (*existing) return image_of(**existing);
+  if (o.dry_run) return Image{.ref = "(built from the current source first)", .digest = "", .build = 0};
   if (!o.build_now) {
     return fail(Errc::not_found, fmt::format("{} has no build of its current source", o.project.name), "run `task build`");
   }

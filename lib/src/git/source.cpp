@@ -76,6 +76,17 @@ Result<SourceRevision> resolve_local_source(const fs::path& project_dir, const s
   return out;
 }
 
+Result<CommitInfo> remote_head(const SourceSpec& source, const GitAccess& access, const FetchObserver& observer) {
+  auto url = parse_git_url(source.git, fs::current_path());
+  if (!url) return std::unexpected(url.error());
+  git::Library library;
+  auto cached = git::fetch_branch(*url, source.branch, access, observer);
+  if (!cached) return std::unexpected(cached.error());
+  auto head = git::find_commit(cached->repo.get(), "refs/heads/" + cached->fetched.branch);
+  if (!head) return std::unexpected(head.error());
+  return git::describe_commit(head->get());
+}
+
 Result<SourceRevision> resolve_remote_source(const SourceSpec& source, const std::string& commit,
                                              const GitAccess& access, const fs::path& scratch,
                                              const FetchObserver& observer) {
