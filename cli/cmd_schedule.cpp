@@ -92,7 +92,12 @@ void add_schedule_commands(Commands& commands) {
           "Schedules are cron expressions of 5 fields (minute hour day-of-month month day-of-week) or "
           "6 (with leading seconds), the macros @yearly @monthly @weekly @daily @hourly, or intervals "
           "such as `@every 90s` and `every 2h30m`; a `CRON_TZ=Europe/Berlin` prefix or --timezone sets "
-          "the zone. When both day fields are restricted, a day matching either fires.",
+          "the zone. When both day fields are restricted, a day matching either fires. The day fields also "
+          "take Quartz's extensions as items: day of month `L` (the last day), `L-3` (three days before "
+          "it), `15W` (the weekday nearest the 15th, within its month) and `LW` (the last weekday); day of "
+          "week `5L` (the month's last Friday) and `5#3` (its third Friday), names too (`FRIL`, `FRI#3`). "
+          "They choose days only: the times on those days follow the same daylight-saving rule as any "
+          "other. A Kubernetes environment refuses them by name (a CronJob has 5-field cron only).",
   });
   auto next = std::make_shared<ScheduleOptions>();
   auto next_flags = common_flags(*next);
@@ -117,7 +122,8 @@ void add_schedule_commands(Commands& commands) {
       .args = {{"SCHEDULE", "A cron expression, macro or interval; quote it", &explain->expression}},
       .flags = common_flags(*explain),
       .examples = {{"task schedule explain \"0 */2 * * *\"", "At minute 0 past every 2nd hour"},
-                   {"task schedule explain \"CRON_TZ=Europe/Berlin 30 9 * * 1-5\"", ""}},
+                   {"task schedule explain \"CRON_TZ=Europe/Berlin 30 9 * * 1-5\"", ""},
+                   {"task schedule explain \"0 18 * * 5L\"", "At 18:00 on the last Friday of the month"}},
       .run = [explain](Context& ctx) { return run_explain(ctx, *explain); },
   });
 }

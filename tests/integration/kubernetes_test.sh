@@ -138,7 +138,10 @@ expect_eq "a 6-field expression with seconds is refused" "$rc" 3
 expect_contains "naming seconds" "$err" "names seconds"
 run deploy --interval "0 0 L * *"
 expect_eq "L is refused" "$rc" 3
-expect_contains "by name" "$err" "L"
+expect_contains "by name" "$err" "\`L\` (the last day or weekday of the month) in \`L\` has no form in a CronJob's schedule"
+run deploy --interval "0 9 * * 5#3"
+expect_eq "# is refused" "$rc" 3
+expect_contains "by name too" "$err" "\`#\` (the nth weekday of the month)"
 run deploy --interval "0 9 * * 1-5" --timezone Europe/Berlin
 expect_eq "a time zone on a server without timeZone is refused" "$rc" 3
 expect_contains "saying so" "$err" "timeZone"

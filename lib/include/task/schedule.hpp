@@ -8,7 +8,15 @@
 //     `?` = `*` in the day fields;
 //   macros @yearly @annually @monthly @weekly @daily @midnight @hourly;
 //   intervals `@every 90s`, `every 2h30m` (units d, h, m, s; whole numbers);
-//   any of these after a `CRON_TZ=Zone ` or `TZ=Zone ` prefix.
+//   any of these after a `CRON_TZ=Zone ` or `TZ=Zone ` prefix;
+//   Quartz's day extensions, as items of the day fields (alone or in a list with others):
+//     day of month `L` (the last day), `L-3` (three days before it), `15W` (the weekday,
+//     Monday to Friday, nearest the 15th within its month: Friday the 14th for a Saturday,
+//     Monday the 16th for a Sunday, Monday the 3rd for a Saturday the 1st), `LW` (the last
+//     weekday of the month); day of week `5L` (the month's last Friday) and `5#3` (its
+//     third Friday), with names too (`FRIL`, `FRI#3`), weekdays numbered as in the rest of
+//     the field (0 or 7 Sunday). They choose days only; times on those days keep every rule
+//     below, daylight saving included.
 //
 // Day of month and day of week: when both are restricted (anything but a bare `*` or `?`),
 // a day matching either one fires, as in Vixie cron.
@@ -17,7 +25,8 @@
 // wrap-around ranges (`22-2`), out-of-range values and steps (a step must be 1 up to the
 // field's span, so `*/60` in the minute field is an error), unknown names and macros, empty
 // list items, wrong field counts, unknown time zones, zero intervals, a day of month that no
-// chosen month has (`0 0 30 2 *`), and the extensions `L`, `W` and `#`, each by name.
+// chosen month has (`0 0 30 2 *`), and malformed day extensions (`L` in a range, `32W`,
+// `5#6`), each by name.
 //
 // Time zones and daylight saving. A cron schedule is matched against the wall clock of its
 // zone (UTC unless given).
@@ -58,6 +67,22 @@ class ZoneRules;
 }
 
 // The parsed form of a cron schedule: bit v of a mask is set when value v is allowed.
+// One of Quartz's day extensions, resolved month by month.
+struct DayRule {
+  enum class Kind : std::uint8_t {
+    last_day,         // L, L-3: the last day of the month, `n` days before it
+    nearest_weekday,  // 15W: the weekday nearest day `day`, within the month
+    last_weekday,     // LW: the month's last weekday
+    last_of,          // 5L: the month's last `day` (a weekday, 0-6)
+    nth_of,           // 5#3: the month's `n`th `day` (a weekday, 0-6)
+  };
+  Kind kind = Kind::last_day;
+  int day = 0;
+  int n = 0;
+  std::string text;  // as written, for messages: "L-3", "15W", "FRI#3"
+  bool operator==(const DayRule&) const = default;
+};
+
 struct CronFields {
   std::uint64_t seconds = 1;             // 0-59; a 5-field schedule fires at second 0
   std::uint64_t minutes = 0;             // 0-59
@@ -68,7 +93,13 @@ struct CronFields {
   bool day_of_month_restricted = false;  // the field is not a bare `*` or `?`
   bool day_of_week_restricted = false;
   bool has_seconds = false;  // the schedule was written with 6 fields
+  std::vector<DayRule> day_of_month_rules;  // beside days_of_month: L, L-3, 15W, LW
+  std::vector<DayRule> day_of_week_rules;   // beside days_of_week: 5L, 5#3
 };
+
+// The day of a month (1-31) a rule chooses, or 0 when that month has none (31W in April,
+// 5#5 in a month with four Fridays); `first_weekday` is the weekday of its 1st (0 Sunday).
+int day_rule_day(const DayRule& rule, int month_length, int first_weekday);
 
 // A parsed, validated schedule. A value type: cheap to copy, immutable, safe to share
 // between threads. Only parse_schedule makes one.

@@ -2,6 +2,7 @@
 // every 2nd hour"), with plain forms for the shapes people write most ("Every 5 minutes",
 // "At 09:30 on Monday through Friday"). Cron fields are re-read from the expression because
 // the bit masks alone forget how a field was written (`*/2` versus a list of even hours).
+#include <algorithm>
 #include <array>
 #include <bit>
 #include <optional>
@@ -182,7 +183,33 @@ std::string months_phrase(std::uint16_t bits) {
   return named_runs(bits, {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12}, schedule_detail::month_name);
 }
 
-std::string days_of_month_phrase(const View& v) {
+// "the last Friday of the month", "the weekday nearest day 15 of the month"
+std::string rule_phrase(const DayRule& r) {
+  static constexpr std::array<std::string_view, 6> kOrdinals = {"", "first", "second", "third", "fourth", "fifth"};
+  const std::string weekday(schedule_detail::weekday_name(r.day));
+  switch (r.kind) {
+    case DayRule::Kind::last_day:
+      return r.n == 0 ? "the last day of the month"
+                      : "the day " + std::to_string(r.n) + (r.n == 1 ? " day" : " days") + " before the last of the month";
+    case DayRule::Kind::last_weekday: return "the last weekday of the month";
+    case DayRule::Kind::nearest_weekday: return "the weekday nearest day " + std::to_string(r.day) + " of the month";
+    case DayRule::Kind::last_of: return "the last " + weekday + " of the month";
+    case DayRule::Kind::nth_of:
+      return "the " + std::string(kOrdinals[static_cast<std::size_t>(std::clamp(r.n, 0, 5))]) + " " + weekday + " of the month";
+  }
+  return "";
+}
+
+// The plain items of a day field and its rules, in one list.
+std::string with_rules(std::string plain, const std::vector<DayRule>& rules) {
+  std::vector<std::string> words;
+  if (!plain.empty()) words.push_back(std::move(plain));
+  for (const auto& r : rules) words.push_back(rule_phrase(r));
+  return join_list(words);
+}
+
+std::string plain_days_phrase(const View& v) {
+  if (v.parsed.items.empty()) return "";
   if (auto step = v.whole_step()) return every(*step, "day") + " of the month";
   std::vector<std::string> words;
   if (v.all_single_values()) {
@@ -198,6 +225,8 @@ std::string days_of_month_phrase(const View& v) {
   }
   return join_list(words) + " of the month";
 }
+
+std::string days_of_month_phrase(const View& v) { return with_rules(plain_days_phrase(v), v.parsed.rules); }
 
 std::string describe_cron(const Schedule& schedule) {
   std::array<std::string, 6> texts;
@@ -225,7 +254,7 @@ std::string describe_cron(const Schedule& schedule) {
   const TimePhrase time = time_phrase(seconds, minutes, hours);
   std::string text = time.text;
   const auto one_day = days.single();
-  if (f.day_of_month_restricted && !f.day_of_week_restricted && one_day &&
+  if (f.day_of_month_restricted && !f.day_of_week_restricted && one_day && f.day_of_month_rules.empty() &&
       std::popcount(f.months) == 1) {
     // "At 00:00 on February 29"
     const int month = std::countr_zero(f.months);
@@ -235,7 +264,7 @@ std::string describe_cron(const Schedule& schedule) {
   if (f.day_of_month_restricted) text += " on " + days_of_month_phrase(days);
   if (f.day_of_week_restricted)
     text += std::string(f.day_of_month_restricted ? " or" : "") + " on " +
-            weekdays_phrase(f.days_of_week);
+            with_rules(f.days_of_week != 0 ? weekdays_phrase(f.days_of_week) : "", f.day_of_week_rules);
   if (time.is_clock && !f.day_of_month_restricted && !f.day_of_week_restricted)
     text += " every day";
   if (some_months) text += " in " + months_phrase(f.months);

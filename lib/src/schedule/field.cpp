@@ -61,17 +61,15 @@ std::optional<int> name_value(std::string_view token, Field field) {
   return std::nullopt;
 }
 
-// Quartz-style extensions get named, so nobody thinks they were half understood.
+// Quartz's extensions where they cannot stand (in a range, with a step): named, with the
+// forms that work.
 std::optional<std::string> unsupported_extension(std::string_view token, Field field) {
   if (field == Field::day_of_month) {
-    const bool has_l = contains_letter(token, 'L');
-    const bool has_w = contains_letter(token, 'W');
-    if (has_l && has_w) return "`LW` (last weekday of the month) is not supported";
-    if (has_l) return "`L` (last day of the month) is not supported";
-    if (has_w) return "`W` (nearest weekday) is not supported";
+    if (contains_letter(token, 'L') || contains_letter(token, 'W'))
+      return "`L` and `W` stand alone as items: L, L-3, 15W or LW (not in a range or with a step)";
   }
-  if (field == Field::day_of_week && !token.empty() && upper(token.back()) == 'L')
-    return "`L` (last weekday of the month) is not supported";
+  if (field == Field::day_of_week && (contains_letter(token, 'L') || token.find('#') != std::string_view::npos))
+    return "`L` and `#` follow one weekday as items: 5L (the last Friday) or 5#3 (the third Friday)";
   return std::nullopt;
 }
 
@@ -79,6 +77,60 @@ struct Value {
   int number;
   bool named;
 };
+
+// A weekday as the day-of-week field writes it: 0-7 or SUN-SAT, 7 folded to 0.
+std::optional<int> weekday_value(std::string_view token) {
+  if (all_digits(token)) {
+    const int v = to_int(token);
+    return v <= 7 ? std::optional<int>(v % 7) : std::nullopt;
+  }
+  return name_value(token, Field::day_of_week);
+}
+
+// An item of a day field that is one of Quartz's extensions: none when it is not one.
+std::optional<std::expected<DayRule, FieldError>> parse_day_rule(std::string_view item, Field field) {
+  std::string up(item);
+  for (char& c : up) c = upper(c);
+  using Kind = DayRule::Kind;
+  auto rule = [&](Kind kind, int day, int n) -> std::optional<std::expected<DayRule, FieldError>> {
+    return DayRule{kind, day, n, std::string(item)};
+  };
+  auto error = [](std::string problem, std::string hint) -> std::optional<std::expected<DayRule, FieldError>> {
+    return std::unexpected(FieldError{std::move(problem), std::move(hint)});
+  };
+  if (field == Field::day_of_month) {
+    if (up == "L") return rule(Kind::last_day, 0, 0);
+    if (up == "LW" || up == "WL") return rule(Kind::last_weekday, 0, 0);
+    if (up.starts_with("L-")) {
+      const std::string_view n = std::string_view(up).substr(2);
+      if (!all_digits(n) || to_int(n) > 30)
+        return error(quoted(item) + ": the days before the last one are 0 to 30", "e.g. L-3, three days before the last");
+      return rule(Kind::last_day, 0, to_int(n));
+    }
+    if (up.size() > 1 && up.back() == 'W') {
+      const std::string_view day = std::string_view(up).substr(0, up.size() - 1);
+      if (!all_digits(day) || to_int(day) < 1 || to_int(day) > 31)
+        return error(quoted(item) + ": `W` follows one day of the month, 1 to 31", "e.g. 15W, the weekday nearest the 15th");
+      return rule(Kind::nearest_weekday, to_int(day), 0);
+    }
+    return std::nullopt;
+  }
+  if (field != Field::day_of_week) return std::nullopt;
+  if (const auto hash = up.find('#'); hash != std::string::npos) {
+    const auto weekday = weekday_value(std::string_view(up).substr(0, hash));
+    const std::string_view n = std::string_view(up).substr(hash + 1);
+    if (!weekday) return error(quoted(item) + ": `#` follows one weekday, 0-7 or SUN-SAT", "e.g. 5#3, the third Friday");
+    if (!all_digits(n) || to_int(n) < 1 || to_int(n) > 5)
+      return error(quoted(item) + ": a month has a first to a fifth of a weekday (#1 to #5)", "e.g. 5#3, the third Friday");
+    return rule(Kind::nth_of, *weekday, to_int(n));
+  }
+  if (up.size() > 1 && up.back() == 'L') {
+    if (const auto weekday = weekday_value(std::string_view(up).substr(0, up.size() - 1)))
+      return rule(Kind::last_of, *weekday, 0);
+  }
+  if (up == "L") return error("`L` alone is no weekday", "in the day-of-week field L follows one: 5L is the last Friday");
+  return std::nullopt;
+}
 
 std::expected<Value, FieldError> parse_value(std::string_view token, Field field, bool range_end) {
   const FieldRange range = field_range(field);
@@ -261,8 +313,6 @@ FieldRange field_range(Field field) {
 
 std::expected<ParsedField, FieldError> parse_field(std::string_view text, Field field) {
   if (text.empty()) return std::unexpected(FieldError{"empty field", {}});
-  if (text.find('#') != std::string_view::npos)
-    return std::unexpected(FieldError{"`#` (nth weekday of the month) is not supported", {}});
   ParsedField parsed;
   std::size_t pos = 0;
   while (true) {
@@ -271,6 +321,13 @@ std::expected<ParsedField, FieldError> parse_field(std::string_view text, Field 
         text.substr(pos, comma == std::string_view::npos ? std::string_view::npos : comma - pos);
     if (item.empty())
       return std::unexpected(FieldError{"empty item in the list", "remove the extra `,`"});
+    if (auto rule = parse_day_rule(item, field)) {
+      if (!*rule) return std::unexpected(std::move(rule->error()));
+      parsed.rules.push_back(std::move(**rule));
+      if (comma == std::string_view::npos) break;
+      pos = comma + 1;
+      continue;
+    }
     auto parsed_item = parse_item(item, field);
     if (!parsed_item) return std::unexpected(std::move(parsed_item.error()));
     for (int v = parsed_item->first; v <= parsed_item->last; v += parsed_item->step)

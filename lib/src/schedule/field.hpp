@@ -7,6 +7,8 @@
 #include <string_view>
 #include <vector>
 
+#include "task/schedule.hpp"
+
 namespace task::schedule_detail {
 
 enum class Field { second, minute, hour, day_of_month, month, day_of_week };
@@ -32,6 +34,7 @@ struct FieldItem {
 struct ParsedField {
   std::uint64_t bits = 0;  // bit v set when value v is allowed (day of week: 7 folded to 0)
   std::vector<FieldItem> items;
+  std::vector<DayRule> rules;  // the day fields' L, W and # items
 };
 
 // Parses the text of one field. On failure, says what is wrong without naming the field

@@ -97,10 +97,15 @@ class WallClockMatcher {
   // Bit d set when day d of the month starting on `month_start` fires.
   std::uint64_t matching_days(std::int64_t month_start, int length) const {
     const std::uint64_t valid = ((std::uint64_t{2} << length) - 1) & ~std::uint64_t{1};
-    const std::uint64_t by_date = f_.days_of_month & valid;
-    if (!f_.day_of_week_restricted) return f_.day_of_month_restricted ? by_date : valid;
     const int first_weekday = schedule_detail::weekday_from_days(month_start);
-    const std::uint64_t by_weekday = ((weekdays_ >> first_weekday) << 1) & valid;
+    auto by_rules = [&](const std::vector<DayRule>& rules) {
+      std::uint64_t days = 0;
+      for (const auto& r : rules) days |= std::uint64_t{1} << day_rule_day(r, length, first_weekday);
+      return days & valid;  // bit 0: a month without that day
+    };
+    const std::uint64_t by_date = (f_.days_of_month & valid) | by_rules(f_.day_of_month_rules);
+    if (!f_.day_of_week_restricted) return f_.day_of_month_restricted ? by_date : valid;
+    const std::uint64_t by_weekday = (((weekdays_ >> first_weekday) << 1) & valid) | by_rules(f_.day_of_week_rules);
     // Both restricted: either one fires the day (Vixie cron).
     return f_.day_of_month_restricted ? (by_date | by_weekday) : by_weekday;
   }
@@ -176,6 +181,32 @@ Seconds next_interval(Seconds period, Seconds anchor, Seconds after) {
 }
 
 }  // namespace
+
+int day_rule_day(const DayRule& rule, int length, int first_weekday) {
+  auto weekday_of = [&](int day) { return (first_weekday + day - 1) % 7; };
+  switch (rule.kind) {
+    case DayRule::Kind::last_day:
+      return length - rule.n >= 1 ? length - rule.n : 0;
+    case DayRule::Kind::last_weekday: {
+      const int w = weekday_of(length);
+      return w == 6 ? length - 1 : w == 0 ? length - 2 : length;
+    }
+    case DayRule::Kind::nearest_weekday: {
+      if (rule.day > length) return 0;
+      const int w = weekday_of(rule.day);
+      if (w == 6) return rule.day == 1 ? 3 : rule.day - 1;       // Saturday: the Friday before, within the month
+      if (w == 0) return rule.day == length ? rule.day - 2 : rule.day + 1;  // Sunday: the Monday after
+      return rule.day;
+    }
+    case DayRule::Kind::last_of:
+      return length - ((weekday_of(length) - rule.day + 7) % 7);
+    case DayRule::Kind::nth_of: {
+      const int day = 1 + (rule.day - first_weekday + 7) % 7 + 7 * (rule.n - 1);
+      return day <= length ? day : 0;
+    }
+  }
+  return 0;
+}
 
 std::optional<Instant> next_fire_after(const Schedule& schedule, Instant after_instant,
                                        Instant anchor) {

@@ -71,7 +71,7 @@ Result<Body> parse_interval(std::string_view duration) {
 // A day of the month that none of the chosen months has makes a schedule that never fires.
 std::optional<Error> never_fires(const CronFields& f, std::string_view dom_text,
                                  std::string_view month_text) {
-  if (!f.day_of_month_restricted || f.day_of_week_restricted) return std::nullopt;
+  if (!f.day_of_month_restricted || f.day_of_week_restricted || !f.day_of_month_rules.empty()) return std::nullopt;
   int longest = 0;
   int longest_month = 0;
   for (int m = 1; m <= 12; ++m) {
@@ -143,6 +143,8 @@ Result<Body> parse_cron(const std::vector<std::string_view>& tokens) {
   f.day_of_month_restricted = dom_text != "*" && dom_text != "?";
   f.day_of_week_restricted = dow_text != "*" && dow_text != "?";
   f.has_seconds = six;
+  f.day_of_month_rules = std::move(parsed[3].rules);
+  f.day_of_week_rules = std::move(parsed[5].rules);
   if (auto error = never_fires(f, dom_text, tokens[six ? 4 : 3]))
     return std::unexpected(std::move(*error));
   for (std::size_t i = 0; i < tokens.size(); ++i) {
@@ -232,13 +234,22 @@ Result<Schedule> parse_schedule(std::string_view text, std::string_view timezone
   auto zone = schedule_detail::resolve_zone(has_prefix ? prefix_zone : given_zone);
   if (!zone) return std::unexpected(std::move(zone.error()));
 
-  return ScheduleInternals::make({.text = std::string(trimmed),
-                                  .timezone = std::move(zone->name),
-                                  .expression = std::move(body->expression),
-                                  .fields = body->fields,
-                                  .period = body->period,
-                                  .zone = zone->zone,
-                                  .rules = std::move(zone->rules)});
+  const bool has_rules = !body->fields.day_of_month_rules.empty() || !body->fields.day_of_week_rules.empty();
+  auto schedule = ScheduleInternals::make({.text = std::string(trimmed),
+                                           .timezone = std::move(zone->name),
+                                           .expression = std::move(body->expression),
+                                           .fields = body->fields,
+                                           .period = body->period,
+                                           .zone = zone->zone,
+                                           .rules = std::move(zone->rules)});
+  // Day rules can choose days none of the chosen months has (31W in February, 5#5 of
+  // a February that is never long enough with the other fields): such a schedule is an
+  // error, as `0 0 30 2 *` is. 400 years are one whole cycle of the calendar.
+  if (has_rules && !next_fire_after(schedule, Instant{std::chrono::sys_days{std::chrono::year{2000} / 1 / 1}})) {
+    return invalid("the schedule can never fire: no month it names has the days its day fields choose",
+                   "pick days that some chosen month has");
+  }
+  return schedule;
 }
 
 }  // namespace task

@@ -88,7 +88,9 @@ TEST_CASE("schedules: intervals become cron only when they land on the same inst
 
 TEST_CASE("schedules: seconds, extensions and time zones the server cannot honour are refused") {
   CHECK(refusal("*/10 * * * * *").find("names seconds") != std::string::npos);
-  CHECK(refusal("0 0 L * *").find("L") != std::string::npos);
+  CHECK(refusal("0 0 L * *").find("`L` (the last day or weekday of the month) in `L` has no form") != std::string::npos);
+  CHECK(refusal("0 0 15W * *").find("`W` (the nearest weekday) in `15W`") != std::string::npos);
+  CHECK(refusal("0 0 * * FRI#3").find("`#` (the nth weekday of the month) in `FRI#3`") != std::string::npos);
   CHECK(refusal("0 9 * * 1-5", "Europe/Berlin").find("time zone Europe/Berlin needs a CronJob timeZone, which this API server (v1.20.2)") !=
         std::string::npos);
   auto berlin = cron_schedule("0 9 * * 1-5", "Europe/Berlin", new_server);

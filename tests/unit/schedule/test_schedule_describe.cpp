@@ -24,6 +24,19 @@ TEST_CASE("describe: plain repeating schedules") {
   CHECK(described("0 * * * *") == "Every hour");
 }
 
+TEST_CASE("describe: the day rules L, W and #") {
+  CHECK(described("0 9 L * *") == "At 09:00 on the last day of the month");
+  CHECK(described("0 9 L-3 * *") == "At 09:00 on the day 3 days before the last of the month");
+  CHECK(described("0 9 L-1 * *") == "At 09:00 on the day 1 day before the last of the month");
+  CHECK(described("0 9 15W * *") == "At 09:00 on the weekday nearest day 15 of the month");
+  CHECK(described("0 9 LW * *") == "At 09:00 on the last weekday of the month");
+  CHECK(described("0 9 * * 5L") == "At 09:00 on the last Friday of the month");
+  CHECK(described("0 9 * * FRI#3") == "At 09:00 on the third Friday of the month");
+  CHECK(described("0 9 1,L * *") == "At 09:00 on day 1 of the month and the last day of the month");
+  CHECK(described("0 9 L * 1") == "At 09:00 on the last day of the month or on Monday");
+  CHECK(described("0 9 L 2 *") == "At 09:00 on the last day of the month in February");
+}
+
 TEST_CASE("describe: minutes and hours") {
   CHECK(described("0 */2 * * *") == "At minute 0 past every 2nd hour");
   CHECK(described("30 * * * *") == "At minute 30 past every hour");

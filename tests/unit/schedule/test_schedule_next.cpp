@@ -175,3 +175,54 @@ TEST_CASE("next: the search is bounded and ends at year 9999") {
   CHECK(task::next_fire_after(parse_ok("0 0 1 1 *"), task::Instant::min()) == utc(1, 1, 1));
   CHECK(task::next_fire_times(leap, utc(9980, 1, 1), 100).size() == 5);
 }
+
+TEST_CASE("next: L, the last day of the month, and L-3, three days before it") {
+  CHECK(fires("0 0 L * *", utc(2026, 1, 1), 4) ==
+        Strings{"2026-01-31T00:00:00Z", "2026-02-28T00:00:00Z", "2026-03-31T00:00:00Z", "2026-04-30T00:00:00Z"});
+  CHECK(fires("0 0 L 2 *", utc(2027, 3, 1), 2) == Strings{"2028-02-29T00:00:00Z", "2029-02-28T00:00:00Z"});
+  CHECK(fires("0 0 L-3 * *", utc(2026, 1, 1), 3) ==
+        Strings{"2026-01-28T00:00:00Z", "2026-02-25T00:00:00Z", "2026-03-28T00:00:00Z"});
+  CHECK(fires("0 0 1,L * *", utc(2026, 1, 1), 3) ==
+        Strings{"2026-01-31T00:00:00Z", "2026-02-01T00:00:00Z", "2026-02-28T00:00:00Z"});
+}
+
+TEST_CASE("next: W, the weekday nearest a day, within its month") {
+  // 2026-02-15 and 2026-03-15 are Sundays, 2026-08-15 a Saturday.
+  CHECK(fires("0 0 15W * *", utc(2026, 1, 1), 8) ==
+        Strings{"2026-01-15T00:00:00Z", "2026-02-16T00:00:00Z", "2026-03-16T00:00:00Z", "2026-04-15T00:00:00Z",
+                "2026-05-15T00:00:00Z", "2026-06-15T00:00:00Z", "2026-07-15T00:00:00Z", "2026-08-14T00:00:00Z"});
+  // Saturday 2026-08-01: not July's Friday but Monday the 3rd.
+  CHECK(fires("0 0 1W 8 *", utc(2026, 1, 1), 1) == Strings{"2026-08-03T00:00:00Z"});
+  // Saturday 2026-01-31: Friday the 30th; no 31st in April, so none there.
+  CHECK(fires("0 0 31W 1,4 *", utc(2026, 1, 1), 2) == Strings{"2026-01-30T00:00:00Z", "2027-01-29T00:00:00Z"});
+  CHECK(fires("0 0 LW * *", utc(2026, 1, 1), 5) ==
+        Strings{"2026-01-30T00:00:00Z", "2026-02-27T00:00:00Z", "2026-03-31T00:00:00Z", "2026-04-30T00:00:00Z",
+                "2026-05-29T00:00:00Z"});
+}
+
+TEST_CASE("next: 5L, the month's last Friday, and 5#3, its third") {
+  CHECK(fires("0 0 * * 5L", utc(2026, 1, 1), 3) ==
+        Strings{"2026-01-30T00:00:00Z", "2026-02-27T00:00:00Z", "2026-03-27T00:00:00Z"});
+  CHECK(fires("0 0 * * FRIL", utc(2026, 1, 1), 1) == Strings{"2026-01-30T00:00:00Z"});
+  CHECK(fires("0 0 * * 5#3", utc(2026, 1, 1), 3) ==
+        Strings{"2026-01-16T00:00:00Z", "2026-02-20T00:00:00Z", "2026-03-20T00:00:00Z"});
+  CHECK(fires("0 9 * * MON#1", utc(2026, 1, 1), 3) ==
+        Strings{"2026-01-05T09:00:00Z", "2026-02-02T09:00:00Z", "2026-03-02T09:00:00Z"});
+  // Fifth Sundays: only in months that have one; 7 is Sunday too.
+  CHECK(fires("0 0 * * 7#5", utc(2026, 1, 1), 4) ==
+        Strings{"2026-03-29T00:00:00Z", "2026-05-31T00:00:00Z", "2026-08-30T00:00:00Z", "2026-11-29T00:00:00Z"});
+  // A fifth Friday in February: 2036 is the next.
+  CHECK(fires("0 0 * 2 5#5", utc(2026, 1, 1), 1) == Strings{"2036-02-29T00:00:00Z"});
+  // With the day of month restricted too, either fires (Vixie cron).
+  CHECK(fires("0 0 1 * 5L", utc(2026, 1, 1), 3) ==
+        Strings{"2026-01-30T00:00:00Z", "2026-02-01T00:00:00Z", "2026-02-27T00:00:00Z"});
+}
+
+TEST_CASE("next: the day rules keep the daylight-saving rule") {
+  // Berlin springs forward on the last Sunday of March, 2026-03-29, 02:00 -> 03:00: 02:30
+  // does not exist that day and fires when the gap ends.
+  CHECK(fires("30 2 * 3 0L", "Europe/Berlin", utc(2026, 1, 1), 2) ==
+        Strings{"2026-03-29T03:00:00+02:00", "2027-03-28T03:00:00+02:00"});
+  // Falls back on the last Sunday of October, 2026-10-25, 03:00 -> 02:00: 02:30 once.
+  CHECK(fires("30 2 * 10 SUNL", "Europe/Berlin", utc(2026, 1, 1), 1) == Strings{"2026-10-25T02:30:00+02:00"});
+}

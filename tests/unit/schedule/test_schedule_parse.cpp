@@ -212,23 +212,20 @@ TEST_CASE("schedule: rejects empty list items") {
   CHECK(rejection(",1 * * * *") == "minute field \",1\": empty item in the list");
 }
 
-TEST_CASE("schedule: rejects L, W and # by name") {
-  CHECK(rejection("0 0 L * *") ==
-        "day-of-month field \"L\": `L` (last day of the month) is not supported");
-  CHECK(rejection("0 0 L-3 * *") ==
-        "day-of-month field \"L-3\": `L` (last day of the month) is not supported");
-  CHECK(rejection("0 0 15W * *") ==
-        "day-of-month field \"15W\": `W` (nearest weekday) is not supported");
-  CHECK(rejection("0 0 LW * *") ==
-        "day-of-month field \"LW\": `LW` (last weekday of the month) is not supported");
-  CHECK(rejection("0 0 * * 5L") ==
-        "day-of-week field \"5L\": `L` (last weekday of the month) is not supported");
-  CHECK(rejection("0 0 * * FRIL") ==
-        "day-of-week field \"FRIL\": `L` (last weekday of the month) is not supported");
-  CHECK(rejection("0 0 * * 5#3") ==
-        "day-of-week field \"5#3\": `#` (nth weekday of the month) is not supported");
-  CHECK(rejection("0 0 * * MON#1") ==
-        "day-of-week field \"MON#1\": `#` (nth weekday of the month) is not supported");
+TEST_CASE("schedule: malformed L, W and # are named, with the forms that work") {
+  CHECK(rejection("0 0 L-31 * *") == "day-of-month field \"L-31\": \"L-31\": the days before the last one are 0 to 30");
+  CHECK(rejection("0 0 32W * *") == "day-of-month field \"32W\": \"32W\": `W` follows one day of the month, 1 to 31");
+  CHECK(rejection("0 0 1-L * *").starts_with("day-of-month field \"1-L\": `L` and `W` stand alone as items"));
+  CHECK(rejection("0 0 L/2 * *").starts_with("day-of-month field \"L/2\": `L` and `W` stand alone as items"));
+  CHECK(rejection("0 0 * * 5#6") ==
+        "day-of-week field \"5#6\": \"5#6\": a month has a first to a fifth of a weekday (#1 to #5)");
+  CHECK(rejection("0 0 * * 9#1") == "day-of-week field \"9#1\": \"9#1\": `#` follows one weekday, 0-7 or SUN-SAT");
+  CHECK(rejection("0 0 * * L") == "day-of-week field \"L\": `L` alone is no weekday");
+  CHECK(hint_of("0 0 * * L") == "in the day-of-week field L follows one: 5L is the last Friday");
+  CHECK(rejection("0 0 * * 1-5L").starts_with("day-of-week field \"1-5L\": `L` and `#` follow one weekday as items"));
+  // Days that none of the chosen months has: never fires.
+  CHECK(rejection("0 0 31W 2 *").starts_with("the schedule can never fire"));
+  CHECK(rejection("0 0 L-29 2 *").starts_with("the schedule can never fire"));
 }
 
 TEST_CASE("schedule: rejects wrong field counts, saying how many were found") {

@@ -99,6 +99,15 @@ Result<CronSchedule> cron_schedule(const std::string& text, const std::string& t
     return std::unexpected(refuse(text, "a CronJob fires at most once a minute, on the minute; this names seconds",
                                   "a 5-field expression (minute hour day month weekday)"));
   }
+  for (const auto* rules : {&f.day_of_month_rules, &f.day_of_week_rules}) {
+    if (rules->empty()) continue;
+    const auto& r = rules->front();
+    const char* what = r.kind == DayRule::Kind::nearest_weekday ? "`W` (the nearest weekday)"
+                       : r.kind == DayRule::Kind::nth_of        ? "`#` (the nth weekday of the month)"
+                                                                : "`L` (the last day or weekday of the month)";
+    return std::unexpected(refuse(text, fmt::format("{} in `{}` has no form in a CronJob's schedule, which is 5-field cron", what, r.text),
+                                  "days a plain cron field names, or a local environment, which runs L, W and #"));
+  }
   CronSchedule out;
   out.expression = fmt::format("{} {} {} {} {}", field(f.minutes, 0, 59, true), field(f.hours, 0, 23, true),
                                field(f.days_of_month, 1, 31, !f.day_of_month_restricted), field(f.months, 1, 12, true),
