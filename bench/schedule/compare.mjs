@@ -19,7 +19,7 @@ const local = (s, tz) => {
   const wall = d.toLocaleString('sv-SE', { timeZone: tz, hour12: false });
   return `${wall} ${tz} (${d.toISOString().replace('.000', '')})`;
 };
-const fmt = (ns) => (ns >= 1000 ? `${(ns / 1000).toFixed(2)} us` : `${ns.toFixed(1)} ns`);
+const fmt = (ns) => (ns === null || ns === undefined ? 'n/a' : ns >= 1000 ? `${(ns / 1000).toFixed(2)} us` : `${ns.toFixed(1)} ns`);
 const pad = (s, n) => String(s).padEnd(n);
 const lpad = (s, n) => String(s).padStart(n);
 
@@ -27,7 +27,7 @@ const header = ['case', 'expression', 'zone', 'task', ...peerNames, ...peerNames
 const rows = cases.map(([name, expression, tz]) => [
   name, expression, tz, fmt(ours[name].ns),
   ...peers.map((p) => fmt(p[name].ns)),
-  ...peers.map((p) => `${(p[name].ns / ours[name].ns).toFixed(0)}x`),
+  ...peers.map((p) => (p[name].ns == null ? 'n/a' : `${(p[name].ns / ours[name].ns).toFixed(0)}x`)),
 ]);
 const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => String(r[i]).length)));
 const printRow = (r) =>
@@ -41,6 +41,10 @@ for (const [name, , tz] of cases) {
   for (const [i, peer] of peers.entries()) {
     const a = ours[name].answers;
     const b = peer[name].answers;
+    if (peer[name].error !== undefined) {
+      console.log(`  ${pad(name, 24)} ${pad(peerNames[i], 12)} cannot parse it: ${peer[name].error}`);
+      continue;
+    }
     const differing = a.map((v, k) => k).filter((k) => a[k] !== b[k]);
     const chainSame = JSON.stringify(ours[name].sequence) === JSON.stringify(peer[name].sequence);
     console.log(`  ${pad(name, 24)} ${pad(peerNames[i], 12)} ${lpad(1000 - differing.length, 4)}/1000 agree, ` +

@@ -45,7 +45,14 @@ for (const line of readFileSync(casesFile, 'utf8').split('\n')) {
   const first = new Date(firstText);
   const stride = Number(strideText) * 1000;
   const starts = Array.from({ length: STARTS }, (_, i) => new Date(first.getTime() + i * stride));
-  const next = make(expression, tz, first);
+  let next;
+  try {
+    next = make(expression, tz, first);
+    next(first);
+  } catch (e) {
+    console.log(JSON.stringify({ case: name, library, ns: null, error: String(e.message ?? e) }));
+    continue;
+  }
 
   const answers = starts.map((start) => seconds(next(start)));
   const sequence = [];
