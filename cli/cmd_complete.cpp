@@ -6,7 +6,7 @@
 #include <fmt/format.h>
 
 #include <filesystem>
-#include <set>
+#include <map>
 
 #include "app.hpp"
 #include "command.hpp"

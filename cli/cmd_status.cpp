@@ -48,6 +48,11 @@ void render(Context& ctx, const task::StatusReport& report, std::string& out) {
     }
     table.render(out, ctx.out);
   }
+  if (!report.runner.trouble.empty() && !deployments.empty()) {
+    out += ctx.out.paint(Style::failure, "platform down: " + report.runner.trouble) +
+           "\n  runs falling due meanwhile are recorded as `error` (not counted against the task); the agent "
+           "takes up again by itself when it is back\n";
+  }
   if (!report.runner.description.empty()) {
     out += fmt::format("runs by: {}\n", report.runner.description);
   } else {

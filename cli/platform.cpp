@@ -80,6 +80,7 @@ Json deployment_json(const task::DeploymentStatus& s) {
 Json runner_json(const task::RunnerStatus& runner) {
   Json j{{"running", runner.running}, {"pid", runner.pid}};
   if (!runner.description.empty()) j["description"] = runner.description;
+  if (!runner.trouble.empty()) j["trouble"] = runner.trouble;
   return j;
 }
 

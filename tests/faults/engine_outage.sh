@@ -50,6 +50,10 @@ expect_eq "runs due while the engine is down are errors" "$([[ $(count out-tick 
 expect_eq "none of them failed" "$(count out-tick '.outcome == "failed"')" 0
 run_error=$(cd "$work/out-tick" && t runs -o json | jq -r '[.runs[] | select(.outcome == "error")][0].error')
 expect_contains "saying the engine is unreachable" "$run_error" "Docker engine"
+status=$(cd "$work/out-tick" && t status 2>&1)
+expect_contains "task status says the engine is down" "$status" "platform down: "
+expect_contains "naming it" "$status" "Docker engine"
+expect_contains "and in -o json" "$(cd "$work/out-tick" && t status -o json | jq -r .agent.trouble)" "Docker engine"
 
 # The fault's length, not a wait for anything.
 ((SECONDS - stopped_at < down_for)) && sleep "$((down_for - (SECONDS - stopped_at)))"
@@ -66,6 +70,7 @@ after=$(count out-tick '.outcome == "succeeded"')
 wait_for 30 '[[ $(count out-tick '"'"'.outcome == "succeeded"'"'"') -gt '"$after"' ]]'
 expect_eq "the agent recovers by itself: runs succeed again" "$([[ $(count out-tick '.outcome == "succeeded"') -gt $after ]] && echo yes)" yes
 expect_eq "the agent kept running" "$(t agent status -o json | jq .running)" true
+expect_not_contains "and task status no longer says the engine is down" "$(cd "$work/out-tick" && t status 2>&1)" "platform down"
 stats=$(cd "$work/out-tick" && t stats -o json)
 expect_eq "errors are not counted against the task" "$(jq '.deployments[0].failure_rate' <<<"$stats")" 0
 expect_eq "and are counted as errors" "$(jq '.deployments[0].error >= 2' <<<"$stats")" true

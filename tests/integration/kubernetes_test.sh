@@ -255,6 +255,15 @@ TASK_HOME="$work/other" "$task_bin" -q env set development --platform kubernetes
 other=$(TASK_HOME="$work/other" "$task_bin" history -o json | jq -c '[.revisions[] | {revision, image}]')
 expect_eq "task history from another TASK_HOME" "$other" "$history"
 expect_eq "three revisions" "$(jq length <<<"$history")" 3
+# A revision whose image the registry no longer has: a rollback to it is refused, with the
+# fix, and nothing changes.
+v2_ref=${v2_image%@*}
+curl -fsS -X DELETE "http://${v2_ref%%/*}/v2/${v2_ref#*/}/manifests/${v2_image#*@}" >/dev/null
+run rollback --to 2
+expect_eq "a rollback to an image gone from the registry is refused" "$rc" 4
+expect_contains "saying where it is gone from" "$err" "is no longer in the registry ${v2_ref%%/*}"
+expect_contains "and how to rebuild it" "$err" "task build --commit"
+expect_eq "nothing changed" "$(t history -o json | jq '.revisions | length')" 3
 
 # Outcomes: a failing task, a timed-out task, an image that cannot be pulled.
 cd "$work" || exit 1
@@ -273,7 +282,17 @@ t -q deploy --interval "0 0 1 1 *" >/dev/null
 run run --wait -o json
 expect_eq "a task past its timeout timed out" "$(jq -r .run.outcome <<<"$out")" timed-out
 run deploy --interval "0 0 1 1 *" --image "$registry/kube-fail@sha256:$(printf '0%.0s' {1..64})"
-expect_eq "deploy of a digest that is not there rc" "$rc" 0
+expect_eq "deploy of a digest the registry does not have is refused" "$rc" 4
+expect_contains "saying so" "$err" "is no longer in the registry"
+# An image gone from the registry after it was deployed (and never pulled by the node):
+# its run cannot start.
+printf '#!/bin/sh\necho never\n' >run.sh
+git -c user.name=t -c user.email=t@t commit -qam gone
+run deploy --interval "0 0 1 1 *" -o json
+expect_eq "deploy of an image about to go" "$rc" 0
+gone=$(jq -r .deployment.image <<<"$out")
+gone_ref=${gone%@*}
+curl -fsS -X DELETE "http://${gone_ref%%/*}/v2/${gone_ref#*/}/manifests/${gone#*@}" >/dev/null
 run run --wait -o json
 expect_eq "an image that cannot be pulled is the platform's fault" "$(jq -r .run.outcome <<<"$out")" error
 expect_eq "task run --wait says so with exit 8" "$rc" 8

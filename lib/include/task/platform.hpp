@@ -68,6 +68,9 @@ struct RunnerStatus {
   std::string note;    // what was done to it: "started the agent (pid 12)"
   // What it is, where it is not the local agent: "the CronJob controller of https://…".
   std::string description;
+  // What keeps it from running tasks now ("the Docker engine at … does not answer"); ""
+  // when nothing does, or nobody asked.
+  std::string trouble = {};
 };
 
 class Platform {

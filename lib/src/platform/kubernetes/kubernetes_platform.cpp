@@ -171,6 +171,14 @@ Result<Image> KubernetesPlatform::publish(const std::string& task, const Image& 
   return kube::publish_image([this] { return impl_->docker(); }, env.cluster.registry, task, image, impl_->options.process_env);
 }
 
+Result<void> KubernetesPlatform::has_image(const Image& image) {
+  if (kube::registry_serves(image.ref) == false) {
+    return fail(Errc::not_found, fmt::format("its image {} is no longer in the registry {} (deleted, or collected?)", image.ref,
+                                             image.ref.substr(0, image.ref.find('/'))));
+  }
+  return {};
+}
+
 Result<std::vector<Event>> KubernetesPlatform::events(const std::string& task, const std::string& env, std::size_t limit) {
   if (!env.empty() && env != impl_->options.env.name) return std::vector<Event>{};
   std::vector<std::string> tasks;

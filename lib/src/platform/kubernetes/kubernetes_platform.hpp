@@ -33,6 +33,8 @@ class KubernetesPlatform final : public Platform {
   Result<std::vector<Revision>> revisions(const DeploymentKey& key) override;
   Result<Image> resolve_image(const std::string& ref) override;
   Result<Image> publish(const std::string& task, const Image& image) override;
+  // Whether its registry still serves it (a registry that cannot be asked: yes).
+  Result<void> has_image(const Image& image) override;
   Result<void> admits(const Revision& revision) override;
 
   Result<Run> request_run(const DeploymentKey& key, bool forced) override;

@@ -14,21 +14,28 @@ std::string registry_url(const std::string& host) {
   return (local ? "http://" : "https://") + host;
 }
 
-// Whether the registry serves the manifest (anonymously: one that asks for credentials
-// is answered "no", and the image is pushed as usual).
-bool registry_has(const std::string& host, const std::string& name, const std::string& digest) {
+// The registry's answer to a HEAD of the manifest (anonymously): its status, none when it
+// could not be asked.
+std::optional<long> manifest_status(const std::string& host, const std::string& name, const std::string& digest) {
   http::Endpoint endpoint;
   endpoint.base_url = registry_url(host);
   endpoint.use_proxy = !endpoint.base_url.starts_with("http://");
   auto t = http::Transport::open(std::move(endpoint));
-  if (!t) return false;
+  if (!t) return std::nullopt;
   http::Call call;
   call.method = "HEAD";
   call.target = "/v2/" + name + "/manifests/" + digest;
   call.headers = {"Accept: application/vnd.docker.distribution.manifest.v2+json, application/vnd.oci.image.manifest.v1+json"};
   call.timeout_ms = 5000;
   auto r = t->perform(call);
-  return r && r->status == 200;
+  if (!r) return std::nullopt;
+  return r->status;
+}
+
+// Whether the registry serves the manifest (one that asks for credentials is answered
+// "no", and the image is pushed as usual).
+bool registry_has(const std::string& host, const std::string& name, const std::string& digest) {
+  return manifest_status(host, name, digest) == 200;
 }
 
 }  // namespace
@@ -74,6 +81,16 @@ Result<Image> publish_image(const std::function<Result<DockerClient*>()>& engine
   auto digest = docker.push_image(repo, tag, *auth, [](const BuildEvent&) {});
   if (!digest) return std::unexpected(digest.error());
   return Image{repo + "@" + *digest, *digest, image.build};
+}
+
+std::optional<bool> registry_serves(const std::string& image_ref) {
+  const auto at = image_ref.find("@sha256:");
+  const auto slash = image_ref.find('/');
+  if (at == std::string::npos || slash == std::string::npos || slash > at) return std::nullopt;
+  auto status = manifest_status(image_ref.substr(0, slash), image_ref.substr(slash + 1, at - slash - 1), image_ref.substr(at + 1));
+  if (status == 200) return true;
+  if (status == 404) return false;
+  return std::nullopt;
 }
 
 Check registry_check(const std::string& env, const std::string& registry) {

@@ -251,7 +251,12 @@ Result<RecentHealth> LocalPlatform::health(const DeploymentKey& key, Timestamp s
 
 RunnerStatus LocalPlatform::runner() {
   auto status = agent_status(options_.state_dir);
-  return RunnerStatus{status.running, status.pid, {}, {}};
+  RunnerStatus out{status.running, status.pid, {}, {}};
+  // The engine it runs tasks on, asked now: while it is down, runs falling due are errors.
+  auto endpoint = resolve_docker_endpoint(options_.env);
+  auto engine = endpoint ? DockerClient::connect(*endpoint) : Result<DockerClient>(std::unexpected(endpoint.error()));
+  if (!engine) out.trouble = engine.error().message;
+  return out;
 }
 
 RunnerStatus LocalPlatform::notify_changed() {
