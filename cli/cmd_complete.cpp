@@ -24,17 +24,28 @@ struct CompleteOptions {
   std::vector<std::string> words;
 };
 
-// The value of a flag in the words: "--env production" or "--env=production".
+// The value of a flag in the words: "--env production" or "--env=production" (which bash
+// hands over as three words, "=" being one of its word breaks).
 std::string flag_value(const std::vector<std::string>& words, std::string_view name) {
   std::string found;
   for (std::size_t i = 0; i < words.size(); ++i) {
-    if (words[i] == name && i + 1 < words.size()) found = words[i + 1];
+    if (words[i] == name && i + 2 < words.size() && words[i + 1] == "=") {
+      found = words[i + 2];
+    } else if (words[i] == name && i + 1 < words.size()) {
+      found = words[i + 1];
+    }
     if (words[i].starts_with(std::string(name) + "=")) found = words[i].substr(name.size() + 1);
   }
   return found;
 }
 
-void offer(const std::string& value, const std::string& description) {
+// One candidate a line, its description after a tab: neither may hold a line break or tab.
+void offer(std::string value, std::string description) {
+  for (auto* text : {&value, &description}) {
+    for (char& c : *text) {
+      if (c == '\t' || c == '\n' || c == '\r') c = ' ';
+    }
+  }
   std::printf("%s\t%s\n", value.c_str(), description.c_str());
 }
 

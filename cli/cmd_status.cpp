@@ -61,25 +61,53 @@ void render(Context& ctx, const task::StatusReport& report, std::string& out) {
   }
 }
 
+// A line cut to `width` columns on a terminal (a wrapped line would take two, and the
+// redraw would land too low); colour sequences count for nothing and are closed.
+std::string fitted(std::string_view line, std::size_t width) {
+  if (display_width(line) <= width) return std::string(line);
+  std::string out;
+  std::size_t columns = 0;
+  for (std::size_t i = 0; i < line.size(); ++i) {
+    const auto c = static_cast<unsigned char>(line[i]);
+    if (c == 0x1b) {
+      const auto end = line.find('m', i);
+      out += line.substr(i, end == std::string_view::npos ? std::string_view::npos : end - i + 1);
+      i = end == std::string_view::npos ? line.size() : end;
+      continue;
+    }
+    if ((c & 0xC0) != 0x80 && ++columns > width) break;
+    out += line[i];
+  }
+  return out + "\x1b[0m";
+}
+
 // Drawn again where it was each time it changes: the cursor goes back up over the last
-// frame and each line is overwritten and cleared behind, in one write (no flicker). Not on
-// a terminal (or with -o json/yaml): each new frame after the last.
+// frame and each line is overwritten (cut to the terminal's width) and cleared behind, in
+// one write (no flicker). Not on a terminal (or with -o json/yaml): each new frame after
+// the last. Asked again when a platform says something changed, and at least every 10 s
+// (a cluster tells of its Pods, not of every change); drawn again each second for the
+// ages in it, from what was read.
 task::Result<void> watch_status(Context& ctx) {
   const bool live = ctx.out.format() == Format::table && ctx.out.color();
+  const std::size_t width = terminal_width(ctx.env);
   ctx.out.note("redrawn as it changes; Ctrl-C to stop");
   (void)task::await_status_change(ctx.workspace(), std::chrono::milliseconds(0));  // watched from here on
   std::string shown;
   std::size_t shown_lines = 0;
   task::StatusReport report;
+  auto asked = std::chrono::steady_clock::now();
   for (bool query = true; !ctx.interrupted();) {
-    if (query) {
+    if (query || std::chrono::steady_clock::now() - asked >= std::chrono::seconds(10)) {
       auto fresh = task::status(ctx.workspace());
       if (!fresh) return std::unexpected(fresh.error());
       report = std::move(*fresh);
+      asked = std::chrono::steady_clock::now();
     }
     std::string frame;
     if (ctx.out.format() == Format::table) {
       render(ctx, report, frame);
+    } else if (ctx.out.format() == Format::yaml) {
+      frame = "---\n" + to_yaml(status_json(report));
     } else {
       frame = status_json(report).dump(-1, ' ', false, Json::error_handler_t::replace) + "\n";
     }
@@ -89,7 +117,8 @@ task::Result<void> watch_status(Context& ctx) {
       for (std::size_t at = 0; at < frame.size();) {
         auto end = frame.find('\n', at);
         if (end == std::string::npos) end = frame.size();
-        text += frame.substr(at, end - at) + (live ? "\x1b[K\n" : "\n");
+        const std::string_view line(frame.data() + at, end - at);
+        text += live ? fitted(line, width) + "\x1b[K\n" : std::string(line) + "\n";
         at = end + 1;
       }
       if (live) text += "\x1b[J";
@@ -99,8 +128,6 @@ task::Result<void> watch_status(Context& ctx) {
       shown = std::move(frame);
       shown_lines = static_cast<std::size_t>(std::count(shown.begin(), shown.end(), '\n'));
     }
-    // Asked again when a platform says something changed; else drawn again each second
-    // for the ages in it, from what was read.
     query = task::await_status_change(ctx.workspace(), std::chrono::seconds(1));
   }
   return task::fail(task::Errc::interrupted, "");  // Ctrl-C: 130, quietly
@@ -122,8 +149,9 @@ void add_status_commands(Commands& commands) {
       .words = {"status"},
       .summary = "Every deployment: revision, schedule, next run, last run and success rate",
       .description = "With --watch, the table is drawn again each time a deployment or a run changes (the local "
-                     "platform is told by the kernel when the agent writes; nothing is asked in between), and "
-                     "each second for its ages; with -o json, a document per change, one per line.",
+                     "platform is told by the kernel when the agent writes, a cluster watches its Pods; "
+                     "otherwise it asks again every 10 s), and each second for its ages; with -o json, a "
+                     "document per change, one per line (-o yaml: one per change after `---`).",
       .flags = {{"-w,--watch", "", "Draw it again as it changes, until Ctrl-C", watch.get()}},
       .examples = {{"task status", ""},
                    {"task status --watch", "a live table"},

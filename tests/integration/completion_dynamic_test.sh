@@ -50,6 +50,7 @@ expect_eq "bash: static completion still works" "$(bash_complete task completion
 cd "$work"
 expect_eq "bash, from anywhere: --task names it" "$(bash_complete task --task dc-probe logs --run '')" "$runs"
 expect_eq "bash, from anywhere: --task=NAME" "$(bash_complete task --task=dc-probe config unset '')" "BAR FOO"
+expect_eq "bash, from anywhere: --task=NAME as bash splits it" "$(bash_complete task --task = dc-probe config unset '')" "BAR FOO"
 expect_eq "bash, from anywhere: -C DIR" "$(bash_complete task -C dc-probe rollback --to '')" "$revisions"
 expect_eq "bash, from anywhere, no task named: nothing" "$(bash_complete task logs --run '')" ""
 

@@ -25,7 +25,10 @@ std::optional<long> manifest_status(const std::string& host, const std::string& 
   http::Call call;
   call.method = "HEAD";
   call.target = "/v2/" + name + "/manifests/" + digest;
-  call.headers = {"Accept: application/vnd.docker.distribution.manifest.v2+json, application/vnd.oci.image.manifest.v1+json"};
+  // Every kind of manifest a digest can name: one image, or an index of several (what
+  // BuildKit pushes with attestations).
+  call.headers = {"Accept: application/vnd.docker.distribution.manifest.v2+json, application/vnd.oci.image.manifest.v1+json, "
+                  "application/vnd.docker.distribution.manifest.list.v2+json, application/vnd.oci.image.index.v1+json"};
   call.timeout_ms = 5000;
   auto r = t->perform(call);
   if (!r) return std::nullopt;

@@ -49,6 +49,7 @@ ChangeWatch::Woken ChangeWatch::wait(std::chrono::milliseconds at_most) {
       inotify_event event{};
       std::memcpy(&event, buffer.data() + at, sizeof event);
       const char* name = buffer.data() + at + sizeof event;
+      if (event.wd == runs_watch_ && (event.mask & IN_IGNORED) != 0) runs_watch_ = -1;  // runs/ went
       // In $TASK_HOME itself: the database, or runs/ being made; a lost event: anything.
       if (event.wd != runs_watch_ || (event.mask & IN_Q_OVERFLOW) != 0) {
         if (event.len == 0 || std::strncmp(name, "task.db", 7) == 0 || (event.mask & IN_Q_OVERFLOW) != 0) woken = Woken::state;

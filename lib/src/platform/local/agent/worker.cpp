@@ -344,15 +344,19 @@ void run_worker(const WorkerContext& context, Worker& worker, RunRecord run, con
   if (!streamed && streamed.error().code != Errc::interrupted) {
     say("lost the log stream: " + streamed.error().message);
   }
-  watchdog.stop();
   if (watchdog.killed()) timed_out = true;  // its stream ended as the container was killed
   if (context.stopping != nullptr && context.stopping->load() && !timed_out && replaced_by == 0) {
     return;  // the agent stops; the next one re-attaches
   }
   // Timed out: killed at its deadline, by the watchdog or here. A container that ended by
-  // itself first is not: its exit code says how it ended, and a timed-out run's exit code
-  // is always the kill's (137), never 0.
-  if (timed_out && !watchdog.killed()) timed_out = docker->kill_container(id).has_value();
+  // itself first is not (the engine answers that it is not running, or gone): its exit
+  // code says how it ended, and a timed-out run's exit code is always the kill's (137),
+  // never 0. The watchdog stays until the container has ended: a log stream that broke
+  // off early does not take the deadline with it.
+  if (timed_out && !watchdog.killed()) {
+    auto killed = docker->kill_container(id);
+    timed_out = killed || (killed.error().code != Errc::conflict && killed.error().code != Errc::not_found);
+  }
   if (replaced_by != 0) docker->kill_container(id);
   if (timed_out || replaced_by != 0) {
     // What it printed until it was stopped.
@@ -380,6 +384,8 @@ void run_worker(const WorkerContext& context, Worker& worker, RunRecord run, con
     }
     exit_code = docker->wait_container(id, stopping);
   }
+  watchdog.stop();
+  if (watchdog.killed()) timed_out = true;
   if (!exit_code && exit_code.error().code == Errc::interrupted) return;
   if (stopping() && !exit_code) return;  // the next agent re-attaches
   if (exit_code && *exit_code != 0 && !engine_lost && !timed_out && replaced_by == 0) {
