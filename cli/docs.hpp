@@ -32,6 +32,9 @@ std::string value_kind(Complete kind, const std::vector<std::string>& choices);
 // The lookups bash and zsh share: __task_subcommands, __task_flags, __task_value_kind
 // and __task_arg_kind, as shell functions.
 std::string sh_lookups(const CompletionData& data);
+// The shell function NAME that prints the command path of the words before the cursor;
+// `loop` is the shell's own `for` line over them, setting `word`.
+std::string sh_path_function(const std::string& name, const std::string& loop);
 // The names of commands, separated by spaces.
 std::string words_of(const std::vector<const Command*>& cmds);
 

@@ -133,29 +133,26 @@ expect_eq "every example in the man pages is in the plan, and only those" \
   "$(diff <(echo "$examples") <(echo "$listed") | grep '^[<>]' | tr '\n' ' ')" ""
 expect_eq "the man pages have examples to run" "$(( $(wc -l <<<"$examples") > 60 ))" 1
 
+# signalled SIGNAL CONDITION COMMAND: COMMAND in the background, SIGNAL once CONDITION
+# holds (its output is $work/out, empty at the start); rc is how it ended.
+signalled() {
+  : >"$work/out"
+  bash -c "exec $3" >"$work/out" 2>&1 &
+  local pid=$!
+  wait_for 20 "$2"
+  kill -"$1" "$pid"
+  wait "$pid"
+  rc=$?
+}
+
 cd "$work/x" 2>/dev/null || mkdir -p "$work/x" && cd "$work/x"
 while IFS=$'\t' read -r want how command; do
   [[ -z $want ]] && continue
   case $how in
     cd) cd "$work/x/$command" || fail "cd $command"; continue ;;
     zsh) zsh -f -c "fpath=(\$HOME/zfunc \$fpath); $command" >"$work/out" 2>&1; rc=$? ;;
-    interrupt)
-      : >"$work/out"
-      bash -c "exec $command" >"$work/out" 2>&1 &
-      pid=$!
-      wait_for 20 '[[ -s $work/out ]]'
-      kill -INT "$pid"
-      wait "$pid"
-      rc=$?
-      ;;
-    term)
-      bash -c "exec $command" >"$work/out" 2>&1 &
-      pid=$!
-      wait_for 20 '"$task_bin" agent status -o json 2>/dev/null | jq -e .running >/dev/null'
-      kill -TERM "$pid"
-      wait "$pid"
-      rc=$?
-      ;;
+    interrupt) signalled INT '[[ -s $work/out ]]' "$command" ;;
+    term) signalled TERM '"$task_bin" agent status -o json 2>/dev/null | jq -e .running >/dev/null' "$command" ;;
     *) port=$port bash -c "$command" >"$work/out" 2>&1 </dev/null; rc=$? ;;
   esac
   if [[ $how == setup ]]; then

@@ -101,16 +101,7 @@ Result<std::vector<Deployment>> LocalPlatform::deployments(const DeploymentFilte
 }
 
 Result<std::vector<Revision>> LocalPlatform::revisions(const DeploymentKey& key) {
-  auto d = record(key);
-  if (!d && d.error().code == Errc::not_found) {  // undeployed: its history is kept
-    auto all = store_.list_deployments(true);
-    if (!all) return std::unexpected(all.error());
-    std::int64_t newest = 0;
-    for (const auto& r : *all) {
-      if (r.task == key.task && r.env == key.env) newest = std::max(newest, r.id);
-    }
-    if (newest != 0) return store_.list_revisions(newest);
-  }
+  auto d = store_.get_deployment(key.task, key.env, true);  // undeployed too: its history is kept
   if (!d) return std::unexpected(d.error());
   return store_.list_revisions(d->id);
 }
@@ -184,19 +175,21 @@ Result<std::vector<Run>> LocalPlatform::finished_runs(const DeploymentKey& key, 
   return neutral(*r);
 }
 
-bool LocalPlatform::await_output(const Run&, std::chrono::milliseconds at_most) {
+ChangeWatch& LocalPlatform::watch() {
   if (!watch_) watch_ = std::make_unique<ChangeWatch>(options_.state_dir);
-  return watch_->wait(at_most) != ChangeWatch::Woken::log;
+  return *watch_;
+}
+
+bool LocalPlatform::await_output(const Run&, std::chrono::milliseconds at_most) {
+  return watch().wait(at_most) != ChangeWatch::Woken::log;
 }
 
 bool LocalPlatform::await_change(const DeploymentKey&, std::chrono::milliseconds at_most) {
-  if (!watch_) watch_ = std::make_unique<ChangeWatch>(options_.state_dir);
-  return watch_->wait(at_most) == ChangeWatch::Woken::state;
+  return watch().wait(at_most) == ChangeWatch::Woken::state;
 }
 
 Result<LogChunk> LocalPlatform::read_log(const Run& run, std::uint64_t from) {
-  // Watched from before the first read: what is written after it wakes the next wait.
-  if (!watch_) watch_ = std::make_unique<ChangeWatch>(options_.state_dir);
+  (void)watch();  // watched from before the first read: what is written after it wakes the next wait
   auto n = run_number(run.id);
   if (!n) return std::unexpected(n.error());
   LogChunk chunk;

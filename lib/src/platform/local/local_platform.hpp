@@ -57,6 +57,7 @@ class LocalPlatform final : public Platform {
   Result<DeploymentRecord> record(const DeploymentKey& key);
   Result<DockerClient*> docker();
   void hold_image(const DeploymentKey& key, const Revision& revision);
+  ChangeWatch& watch();  // made on first use
 
   Store& store_;
   LocalPlatformOptions options_;

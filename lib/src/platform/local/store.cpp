@@ -321,11 +321,11 @@ Result<std::optional<DeploymentRecord>> Store::apply(const std::string& task, co
   return std::optional<DeploymentRecord>{std::move(*after)};
 }
 
-Result<DeploymentRecord> Store::get_deployment(const std::string& task, const std::string& env) {
-  sqlite::Statement s(impl_->db.get(), fmt::format("SELECT {} FROM {} WHERE d.task = ? AND d.env = ? AND d.state != "
-                                                   "'removed'",
+Result<DeploymentRecord> Store::get_deployment(const std::string& task, const std::string& env, bool include_removed) {
+  sqlite::Statement s(impl_->db.get(), fmt::format("SELECT {} FROM {} WHERE d.task = ? AND d.env = ? AND (? OR d.state != "
+                                                   "'removed') ORDER BY d.state = 'removed', d.id DESC LIMIT 1",
                                                    deployment_columns, deployment_from));
-  s.bind(1, task).bind(2, env);
+  s.bind(1, task).bind(2, env).bind(3, std::int64_t{include_removed});
   auto row = s.step();
   if (!row) return std::unexpected(row.error());
   if (!*row) {

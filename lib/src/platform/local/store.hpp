@@ -137,7 +137,8 @@ class Store {
   // it: configuration, revision and event in one transaction.
   Result<std::optional<DeploymentRecord>> apply(const std::string& task, const std::string& env,
                                                 const Planner& plan, Timestamp now);
-  Result<DeploymentRecord> get_deployment(const std::string& task, const std::string& env);
+  // The active or suspended one; with `include_removed`, else the newest undeployed one.
+  Result<DeploymentRecord> get_deployment(const std::string& task, const std::string& env, bool include_removed = false);
   Result<DeploymentRecord> get_deployment(std::int64_t id);
   // Active and suspended ones (and removed ones when asked), ordered by task, environment.
   Result<std::vector<DeploymentRecord>> list_deployments(bool include_removed = false);
