@@ -12,7 +12,8 @@ __task_subcommands() {
 
 __task_flags() {
   case "$1" in
-    "agent run") echo "--record-only" ;;
+    "agent run") echo "--record-only --metrics" ;;
+    "agent start") echo "--metrics" ;;
     "build") echo "--no-cache --commit --build-arg --platform --push --builder" ;;
     "builds") echo "-n --limit" ;;
     "config list") echo "--env --reveal" ;;
@@ -43,6 +44,8 @@ __task_flags() {
 
 __task_value_kind() {
   case "$1:$2" in
+    "agent run:--metrics") echo "none" ;;
+    "agent start:--metrics") echo "none" ;;
     "build:--commit") echo "none" ;;
     "build:--build-arg") echo "none" ;;
     "build:--platform") echo "none" ;;

@@ -2,6 +2,10 @@
 
 function __task_value_flag --argument-names path flag
     switch "$path:$flag"
+        case 'agent run:--metrics'
+            return 0
+        case 'agent start:--metrics'
+            return 0
         case 'build:--commit'
             return 0
         case 'build:--build-arg'
@@ -259,6 +263,8 @@ complete -c task -s q -l quiet -d 'Print only what a script needs: the id or rev
 complete -c task -s v -l verbose -d 'Print more detail on what task is doing'
 complete -c task -l no-color -d 'Never colour the output (also: NO_COLOR, TERM=dumb)'
 complete -c task -n '__task_at \'agent run\'' -l record-only -d 'Benchmarks of the scheduler: record runs as started instead of starting containers'
+complete -c task -n '__task_at \'agent run\'' -l metrics -r -f -d 'Serve Prometheus metrics (OpenMetrics) of the local environments at http://HOST:PORT/metrics; port 0 takes any free one, `task agent status` says which; off: none (default: the setting `task agent start --metrics` keeps)'
+complete -c task -n '__task_at \'agent start\'' -l metrics -r -f -d 'Serve Prometheus metrics (OpenMetrics) of the local environments at http://HOST:PORT/metrics; port 0 takes any free one, `task agent status` says which; off: none'
 complete -c task -n '__task_at \'build\'' -l no-cache -d 'Build every step again, ignoring the engine\'s cache'
 complete -c task -n '__task_at \'build\'' -l commit -r -f -d 'Build this commit (a clean checkout) instead of the work tree'
 complete -c task -n '__task_at \'build\'' -l build-arg -r -f -d 'A build argument, over task.yaml\'s build.args; repeatable'

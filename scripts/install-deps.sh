@@ -15,6 +15,7 @@ build_pkgs=(
   libarchive-dev         # tar build contexts
   nlohmann-json3-dev     # API payloads, -o json
   libhowardhinnant-date-dev tzdata  # IANA time zones over the OS database
+  libcpp-httplib-dev     # the dashboard's and the metrics' HTTP server
 )
 run_pkgs=(
   docker.io              # the local platform's engine
@@ -29,6 +30,7 @@ test_pkgs=(
   python3 curl hyperfine jq man-db
   sqlite3                    # tests and benchmarks read and alter stores directly
   docker-registry            # a real registry for `task build --push`
+  prometheus                 # scrapes the agent's metrics in tests
   chromium                   # renders the HTML report of `task stats` in tests
   # Kubernetes 1.20 servers built from Debian's `kubernetes` source package, for two
   # real test clusters (scripts/kube-servers.sh, scripts/with-clusters.sh)

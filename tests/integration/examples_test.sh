@@ -116,6 +116,9 @@ plan=$(cat <<'PLAN'
 0	example	task agent status -o json | jq .running
 0	example	task agent stop
 0	term	task agent run
+0	term	task agent run --metrics 127.0.0.1:9464
+0	example	task agent start --metrics 127.0.0.1:9464
+0	example	task agent status -o json | jq -r .metrics
 0	example	task agent start
 0	cd	.
 0	example	task connect ../report --dockerfile docker/Dockerfile.prod

@@ -149,6 +149,19 @@ void check_percentiles(const task::Percentiles& p, const std::vector<std::int64_
   CHECK(p.max == *std::max_element(values.begin(), values.end()));
 }
 
+template <std::size_t N>
+void check_histogram(const task::Histogram& h, const std::vector<std::int64_t>& values, const std::int64_t (&bounds)[N]) {
+  CHECK(h.count == static_cast<std::int64_t>(values.size()));
+  std::int64_t sum = 0;
+  for (auto v : values) sum += v;
+  CHECK(h.sum == sum);
+  REQUIRE(h.buckets.size() == N);
+  for (std::size_t i = 0; i < N; ++i) {
+    CAPTURE(bounds[i]);
+    CHECK(h.buckets[i] == std::count_if(values.begin(), values.end(), [&](auto v) { return v <= bounds[i]; }));
+  }
+}
+
 // Checks one deployment's figures, by period, against rows whose ids are first_id, first_id + 1, …
 void check_deployment(const task::DeploymentStats& s, const std::vector<Row>& rows, std::int64_t first_id,
                       std::int64_t since, std::int64_t until, std::int64_t step) {
@@ -164,6 +177,8 @@ void check_deployment(const task::DeploymentStats& s, const std::vector<Row>& ro
   check_counts(s.counts, all);
   check_percentiles(s.duration, all.durations, true);
   check_percentiles(s.lateness, all.lateness, false);
+  check_histogram(s.duration_histogram, all.durations, task::duration_bounds_ms);
+  check_histogram(s.lateness_histogram, all.lateness, task::lateness_bounds_ms);
   CHECK((s.last_success ? std::stoll(s.last_success->id) : 0) == all.last_success);
   CHECK((s.last_failure ? std::stoll(s.last_failure->id) : 0) == all.last_failure);
   const auto first_period = since - ((since % step) + step) % step;

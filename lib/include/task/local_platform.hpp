@@ -26,6 +26,9 @@ struct AgentOptions {
   // For benchmarks of the scheduler alone: record each run as started and succeeded at
   // the instant it would have been started, instead of starting a container.
   bool record_only = false;
+  // HOST:PORT where it serves Prometheus metrics of the local environments (metrics.hpp);
+  // "": none.
+  std::string metrics = {};
 };
 
 // Runs the agent in this process until `stop` says so. Errc::conflict when another agent
@@ -35,6 +38,7 @@ Result<void> run_agent(const AgentOptions& options);
 struct AgentStatus {
   bool running = false;
   long pid = 0;
+  std::string metrics = {};  // the URL of its metrics, while it serves them
 };
 AgentStatus agent_status(const std::filesystem::path& state_dir);
 

@@ -48,6 +48,29 @@ struct Percentiles {
 // Nearest-rank percentiles of `values` (which it reorders).
 Percentiles percentiles(std::vector<std::int64_t>& values);
 
+// How many values lie at or under each bound (cumulative, as Prometheus' `le` buckets),
+// with their count and sum; in milliseconds.
+struct Histogram {
+  std::vector<std::int64_t> buckets;  // one per bound of the kind
+  std::int64_t count = 0, sum = 0;
+  Histogram& operator+=(const Histogram& other);
+};
+// The bounds of durations (100 ms to an hour) and of start lateness (5 ms to a minute).
+inline constexpr std::int64_t duration_bounds_ms[] = {100, 250, 500, 1000, 2500, 5000, 10'000, 30'000,
+                                                      60'000, 120'000, 300'000, 600'000, 1'800'000, 3'600'000};
+inline constexpr std::int64_t lateness_bounds_ms[] = {5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10'000, 30'000, 60'000};
+template <std::size_t N>
+Histogram histogram(const std::vector<std::int64_t>& values, const std::int64_t (&bounds)[N]) {
+  Histogram h;
+  h.buckets.assign(N, 0);
+  for (auto v : values) {
+    ++h.count;
+    h.sum += v;
+    for (std::size_t i = 0; i < N; ++i) h.buckets[i] += v <= bounds[i] ? 1 : 0;
+  }
+  return h;
+}
+
 struct PeriodStats {
   Timestamp start{};
   OutcomeCounts counts;
@@ -58,6 +81,7 @@ struct DeploymentStats {
   Deployment deployment;
   OutcomeCounts counts;
   Percentiles duration, lateness;
+  Histogram duration_histogram, lateness_histogram;  // the window's, in the bounds above
   std::optional<Run> last_success, last_failure;  // in the window
   std::vector<PeriodStats> periods;               // every period of the window, oldest first
   std::vector<Run> recent_failures;               // newest first

@@ -47,6 +47,14 @@ OutcomeCounts& OutcomeCounts::operator+=(const OutcomeCounts& c) {
   return *this;
 }
 
+Histogram& Histogram::operator+=(const Histogram& other) {
+  if (buckets.size() < other.buckets.size()) buckets.resize(other.buckets.size(), 0);
+  for (std::size_t i = 0; i < other.buckets.size(); ++i) buckets[i] += other.buckets[i];
+  count += other.count;
+  sum += other.sum;
+  return *this;
+}
+
 Percentiles percentiles(std::vector<std::int64_t>& values) {
   Percentiles p;
   p.count = static_cast<std::int64_t>(values.size());
@@ -286,6 +294,8 @@ DeploymentStats deployment_stats(const Deployment& d, const StatsQuery& query, c
 
   const auto keep = std::min(durations.size(), query.recent_durations);
   out.recent_durations.assign(durations.end() - static_cast<std::ptrdiff_t>(keep), durations.end());
+  out.duration_histogram = histogram(durations, duration_bounds_ms);
+  out.lateness_histogram = histogram(lateness, lateness_bounds_ms);
   out.duration = percentiles(durations);
   out.lateness = percentiles(lateness);
 

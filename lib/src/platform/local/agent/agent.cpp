@@ -23,7 +23,9 @@
 #include "platform/local/agent/summaries.hpp"
 #include "platform/local/agent/worker.hpp"
 #include "platform/local/store.hpp"
+#include "core/staging.hpp"
 #include "task/docker.hpp"
+#include "task/metrics.hpp"
 
 namespace task {
 namespace fs = std::filesystem;
@@ -48,6 +50,18 @@ class Agent {
     if (auto r = open_socket(); !r) return r;
     auto endpoint = resolve_docker_endpoint(options_.env);
     if (!endpoint) return std::unexpected(endpoint.error());
+    std::unique_ptr<MetricsServer> metrics;
+    const auto metrics_url = agent_detail::metrics_url_path(options_.state_dir);
+    std::error_code gone;
+    fs::remove(metrics_url, gone);  // a killed agent's
+    if (!options_.metrics.empty()) {
+      auto served = MetricsServer::start(options_.metrics, WorkspaceOptions{options_.state_dir, options_.env, {}, options_.now},
+                                         MetricsOptions{[](const EnvironmentRecord& e) { return e.platform == "local"; }});
+      if (!served) return std::unexpected(served.error());
+      metrics = std::move(*served);
+      (void)write_text_file(metrics_url, metrics->url() + "\n", fs::perms::owner_read | fs::perms::owner_write);
+      say(fmt::format("metrics at {}", metrics->url()));
+    }
     notices_.emplace(options_.state_dir, options_.log);
     summaries_.emplace(options_.state_dir, options_.log);
     std::unique_ptr<Runner> runner;
@@ -93,6 +107,10 @@ class Agent {
       scheduler.stop();
     }
     runner.reset();
+    if (metrics) {
+      metrics.reset();
+      fs::remove(metrics_url, gone);
+    }
     notices_.reset();
     summaries_.reset();
     store_->add_event("", "", "agent", fmt::format("agent stopped (pid {})", ::getpid()), options_.now());

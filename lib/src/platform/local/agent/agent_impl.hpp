@@ -10,6 +10,8 @@ namespace task::agent_detail {
 
 std::filesystem::path lock_path(const std::filesystem::path& state_dir);
 std::filesystem::path socket_path(const std::filesystem::path& state_dir);
+// Holds the URL of the running agent's metrics, while it serves them.
+std::filesystem::path metrics_url_path(const std::filesystem::path& state_dir);
 bool fill_address(const std::filesystem::path& path, sockaddr_un& address);
 
 }  // namespace task::agent_detail

@@ -23,6 +23,7 @@ namespace agent_detail {
 
 fs::path lock_path(const fs::path& state_dir) { return state_dir / "agent.lock"; }
 fs::path socket_path(const fs::path& state_dir) { return state_dir / "agent.sock"; }
+fs::path metrics_url_path(const fs::path& state_dir) { return state_dir / "agent.metrics-url"; }
 
 bool fill_address(const fs::path& path, sockaddr_un& address) {
   std::memset(&address, 0, sizeof address);
@@ -92,6 +93,8 @@ AgentStatus agent_status(const fs::path& state_dir) {
   }
   ::close(fd);
   status.running = true;
+  std::ifstream url(metrics_url_path(state_dir));
+  std::getline(url, status.metrics);
   return status;
 }
 
