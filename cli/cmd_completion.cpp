@@ -97,6 +97,7 @@ Commands all_commands() {
   add_runs_commands(commands);
   add_schedule_commands(commands);
   add_stats_commands(commands);
+  add_dashboard_commands(commands);
   add_promote_commands(commands);  // after `schedule` and `env`: it adds `schedule set`, `env add`
   add_agent_commands(commands);
   add_doctor_commands(commands);

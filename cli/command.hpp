@@ -115,6 +115,7 @@ void add_logs_commands(Commands&);
 void add_status_commands(Commands&);
 void add_builds_commands(Commands&);
 void add_stats_commands(Commands&);
+void add_dashboard_commands(Commands&);
 
 Commands all_commands();
 

@@ -29,6 +29,7 @@ set(TASK_CLI_SOURCES
   cli/docs_fish.cpp
   cli/docs_zsh.cpp
   cli/cmd_stats.cpp
+  cli/cmd_dashboard.cpp
   cli/stats_view.cpp
   cli/platform.cpp
   cli/context.cpp

@@ -2,7 +2,7 @@
 
 __task_subcommands() {
   case "$1" in
-    "") echo "init templates connect build builds env deploy status suspend resume undeploy runs run logs schedule stats promote rollback history config agent doctor version completion help" ;;
+    "") echo "init templates connect build builds env deploy status suspend resume undeploy runs run logs schedule stats dashboard promote rollback history config agent doctor version completion help" ;;
     "agent") echo "run start stop status" ;;
     "config") echo "set unset list" ;;
     "env") echo "list add set remove" ;;
@@ -20,6 +20,7 @@ __task_flags() {
     "config set") echo "--env --secret" ;;
     "config unset") echo "--env" ;;
     "connect") echo "--branch --path --dockerfile --name --dir" ;;
+    "dashboard") echo "--listen --open --allow-run" ;;
     "deploy") echo "--interval --timezone --tz --env --build --image --resume --dry-run" ;;
     "env add") echo "--after --platform --kubeconfig --context --namespace --registry --create-namespace --network --allow-direct-deploy" ;;
     "env set") echo "--platform --kubeconfig --context --namespace --registry --create-namespace --network --allow-direct-deploy" ;;
@@ -59,6 +60,7 @@ __task_value_kind() {
     "connect:--dockerfile") echo "none" ;;
     "connect:--name") echo "none" ;;
     "connect:--dir") echo "directory" ;;
+    "dashboard:--listen") echo "none" ;;
     "deploy:--interval") echo "none" ;;
     "deploy:--timezone"|"deploy:--tz") echo "none" ;;
     "deploy:--env") echo "dynamic environments" ;;
@@ -126,7 +128,7 @@ __task_arg_kind() {
     "config unset") echo "dynamic config-keys" ;;
     "env remove") echo "dynamic environments" ;;
     "env set") echo "dynamic environments" ;;
-    "help") echo "choices init templates connect build builds env deploy status suspend resume undeploy runs run logs schedule stats promote rollback history config agent doctor version completion" ;;
+    "help") echo "choices init templates connect build builds env deploy status suspend resume undeploy runs run logs schedule stats dashboard promote rollback history config agent doctor version completion" ;;
     *) return 1 ;;
   esac
 }

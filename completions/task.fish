@@ -34,6 +34,8 @@ function __task_value_flag --argument-names path flag
             return 0
         case 'connect:--dir'
             return 0
+        case 'dashboard:--listen'
+            return 0
         case 'deploy:--interval'
             return 0
         case 'deploy:--timezone'
@@ -173,7 +175,7 @@ end
 function __task_subcommands --argument-names path
     switch "$path"
         case ''
-            echo init templates connect build builds env deploy status suspend resume undeploy runs run logs schedule stats promote rollback history config agent doctor version completion help
+            echo init templates connect build builds env deploy status suspend resume undeploy runs run logs schedule stats dashboard promote rollback history config agent doctor version completion help
         case 'agent'
             echo run start stop status
         case 'config'
@@ -228,6 +230,7 @@ complete -c task -n '__task_at \'\'' -a 'run' -d 'Run the deployed task now'
 complete -c task -n '__task_at \'\'' -a 'logs' -d 'Show logs: of the latest run (default), a run, a build, or the deployment events'
 complete -c task -n '__task_at \'\'' -a 'schedule' -d 'Check schedules: their next fire times and their meaning in words'
 complete -c task -n '__task_at \'\'' -a 'stats' -d 'Success and failure rates, durations and lateness of runs, per period'
+complete -c task -n '__task_at \'\'' -a 'dashboard' -d 'A live local web view of every deployment: charts, runs, logs'
 complete -c task -n '__task_at \'\'' -a 'promote' -d 'Promote the very image of one environment to the next, never rebuilding it'
 complete -c task -n '__task_at \'\'' -a 'rollback' -d 'Go back to an earlier revision (image, schedule, configuration) as a new revision'
 complete -c task -n '__task_at \'\'' -a 'history' -d 'The revisions of a deployment: when, image, schedule, what changed, by which command'
@@ -255,7 +258,7 @@ complete -c task -n '__task_at \'completion\'' -f -a 'bash zsh fish'
 complete -c task -n '__task_at \'config unset\'' -f -a '(__task_dynamic config-keys)'
 complete -c task -n '__task_at \'env remove\'' -f -a '(__task_dynamic environments)'
 complete -c task -n '__task_at \'env set\'' -f -a '(__task_dynamic environments)'
-complete -c task -n '__task_at \'help\'' -f -a 'init templates connect build builds env deploy status suspend resume undeploy runs run logs schedule stats promote rollback history config agent doctor version completion'
+complete -c task -n '__task_at \'help\'' -f -a 'init templates connect build builds env deploy status suspend resume undeploy runs run logs schedule stats dashboard promote rollback history config agent doctor version completion'
 complete -c task -s C -r -f -a '(__fish_complete_directories)' -d 'Run as if task was started in DIR'
 complete -c task -l task -r -f -a '(__task_dynamic tasks)' -d 'The task a command about deployments is about (default: the project in this directory)'
 complete -c task -s o -l output -r -f -a 'table json yaml' -d 'Output format: table for people, json or yaml for programs'
@@ -282,6 +285,9 @@ complete -c task -n '__task_at \'connect\'' -l path -r -f -d 'Directory of the r
 complete -c task -n '__task_at \'connect\'' -l dockerfile -r -f -d 'Dockerfile, relative to --path (default: Dockerfile)'
 complete -c task -n '__task_at \'connect\'' -l name -r -f -d 'Task name, a DNS-1123 label (default: from the repository\'s task.yaml, else the last component of --path or of the URL)'
 complete -c task -n '__task_at \'connect\'' -l dir -r -f -a '(__fish_complete_directories)' -d 'Directory to create (default: ./NAME)'
+complete -c task -n '__task_at \'dashboard\'' -l listen -r -f -d 'Where to listen (default 127.0.0.1:0: a free port of this machine\'s loopback)'
+complete -c task -n '__task_at \'dashboard\'' -l open -d 'Open it in the browser (xdg-open)'
+complete -c task -n '__task_at \'dashboard\'' -l allow-run -d 'Offer "Run now" on each deployment\'s page (a POST carrying the token)'
 complete -c task -n '__task_at \'deploy\'' -l interval -r -f -d 'When to run: cron (5 or 6 fields), @hourly, "@every 30s" … (default: task.yaml\'s `schedule:`, else the deployment\'s own)'
 complete -c task -n '__task_at \'deploy\'' -l timezone -l tz -r -f -d 'IANA time zone of the schedule (default: task.yaml\'s `timezone:`, else UTC)'
 complete -c task -n '__task_at \'deploy\'' -l env -r -f -a '(__task_dynamic environments)' -d 'The environment (default: the first, development)'

@@ -56,6 +56,8 @@ set(TASK_LIB_SOURCES
   lib/src/observe/listen.cpp
   lib/src/observe/metrics.cpp
   lib/src/observe/metrics_server.cpp
+  lib/src/observe/dashboard.cpp
+  lib/src/observe/dashboard_data.cpp
   ${TASK_SCHEDULE_SOURCES}
   ${TASK_DOCKER_SOURCES}
 )

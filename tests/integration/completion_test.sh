@@ -9,7 +9,7 @@ templates=$("$task_bin" __complete templates | cut -f1 | tr '\n' ' ')
 templates=${templates% }
 
 expect_eq "bash: task in" "$(bash_complete task in)" "init"
-top_level="agent build builds completion config connect deploy doctor env help history init logs promote resume rollback run runs schedule stats status suspend templates undeploy version"
+top_level="agent build builds completion config connect dashboard deploy doctor env help history init logs promote resume rollback run runs schedule stats status suspend templates undeploy version"
 expect_eq "bash: task ''" "$(bash_complete task '')" "$top_level"
 expect_eq "bash: task -o ''" "$(bash_complete task -o '')" "json table yaml"
 expect_eq "bash: task init x --te" "$(bash_complete task init x --te)" "--template"

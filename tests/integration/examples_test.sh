@@ -90,6 +90,9 @@ plan=$(cat <<'PLAN'
 130	interrupt	task logs -f
 0	example	task status
 130	interrupt	task status --watch
+0	interrupt	task dashboard
+0	interrupt	task dashboard --listen 127.0.0.1:8080 --open
+0	interrupt	task dashboard --allow-run
 0	example	task status -o json | jq '.deployments[] | {task, env, next_run}'
 0	example	task suspend
 0	example	task resume
