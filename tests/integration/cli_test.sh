@@ -36,9 +36,9 @@ expect_contains "help lists init" "$out" "init"
 run bogus
 expect_eq "unknown command is a usage error" "$rc" 2
 expect_contains "unknown command message" "$err" "error: unknown command \`bogus\` for \`task\`"
-run dashboard --help
+run dashbaord --help
 expect_eq "an unknown command is an error even with --help" "$rc" 2
-expect_contains "named as such" "$err" "unknown command \`dashboard\`"
+expect_contains "named as such" "$err" "unknown command \`dashbaord\`"
 run deploi --help
 expect_contains "with the nearest command" "$err" "did you mean \`task deploy\`?"
 run runs --limt 3
@@ -146,9 +146,9 @@ run help env add
 expect_eq "task help env add" "$out" "$("$task_bin" env add --help)"
 run help
 expect_eq "task help alone is the main help" "$out" "$("$task_bin" --help)"
-run help dashboard
+run help dashbaord
 expect_eq "task help of what is no command" "$rc" 2
-expect_contains "says so, with a suggestion" "$err" "unknown command \`dashboard\`"
+expect_contains "says so, with a suggestion" "$err" "unknown command \`dashbaord\`"
 for cmd in "deploy" "promote" "schedule set" "schedule next" "schedule explain"; do
   # shellcheck disable=SC2086
   expect_contains "$cmd takes --tz and --timezone" "$("$task_bin" $cmd --help)" "--timezone,--tz"

@@ -83,6 +83,8 @@ expect_eq "lateness of the scheduled runs" \
   "$(q 'task_run_lateness_seconds_count{task="mx-probe"}' | jq -r '.data.result[0].value[1]')" "$((succeeded + failed))"
 expect_eq "a quantile from the buckets" \
   "$(q 'histogram_quantile(0.5, sum by (le) (task_run_duration_seconds_bucket{task="mx-probe"})) < 10' | jq -r '.data.result | length')" 1
+# Scraped each second: the suspend shows in the next scrape.
+wait_for 30 '[[ $(q "task_deployment_suspended{task=\"mx-probe\"}" | jq -r ".data.result[0].value[1]") == 1 ]]'
 expect_eq "the deployment is suspended" \
   "$(q 'task_deployment_suspended{task="mx-probe"}' | jq -r '.data.result[0].value[1]')" 1
 expect_eq "its revision" \

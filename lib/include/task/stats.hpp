@@ -97,6 +97,7 @@ struct StatsQuery {
   bool include_removed = false;
   std::size_t recent_failures = 10;  // at most 10
   std::size_t recent_durations = 40;
+  bool periods = true;  // false: the window's figures only (the dashboard's overview)
 };
 
 struct StatsReport {

@@ -108,7 +108,10 @@ StatsQuery window_query(Workspace& workspace, std::chrono::milliseconds window) 
 }  // namespace
 
 Result<std::string> dashboard_overview(Workspace& workspace, std::chrono::milliseconds window) {
-  auto report = compute_stats(workspace, window_query(workspace, window));
+  auto query = window_query(workspace, window);
+  query.periods = false;
+  query.recent_failures = 0;
+  auto report = compute_stats(workspace, query);
   if (!report) return std::unexpected(report.error());
   order_worst_first(report->deployments);
   const auto now = workspace.now();

@@ -113,6 +113,7 @@ struct MetricsExporter::Impl {
       query.include_removed = true;
       query.recent_failures = 0;
       query.recent_durations = 0;
+      query.periods = false;
       auto report = (*platform)->stats(query);
       if (!report) return std::unexpected(report.error());
       for (auto& d : report->deployments) out.push_back(std::move(d));

@@ -16,6 +16,7 @@ struct Database {
   std::filesystem::path dir;
   sqlite::Connection db;
   int version = 0;
+  sqlite::StatementCache statements;  // after `db`: finalized before it closes
 };
 
 Result<Database> open_database(const std::filesystem::path& state_dir);

@@ -21,6 +21,46 @@ Statement::Statement(sqlite3* db, std::string_view sql) : db_(db) {
   if (sqlite3_prepare_v2(db, sql.data(), static_cast<int>(sql.size()), &raw, nullptr) == SQLITE_OK) stmt_.reset(raw);
 }
 
+Statement::~Statement() {
+  if (in_use_ == nullptr) return;
+  if (stmt_) {
+    sqlite3_reset(stmt_.get());
+    sqlite3_clear_bindings(stmt_.get());
+    (void)stmt_.release();
+  }
+  *in_use_ = false;
+}
+
+StatementCache& StatementCache::operator=(StatementCache&& other) noexcept {
+  if (this != &other) {
+    clear();
+    entries_ = std::move(other.entries_);
+  }
+  return *this;
+}
+
+StatementCache::~StatementCache() { clear(); }
+
+void StatementCache::clear() {
+  for (auto& [sql, entry] : entries_) sqlite3_finalize(entry.stmt);
+  entries_.clear();
+}
+
+Statement StatementCache::get(sqlite3* db, std::string_view sql) {
+  auto it = entries_.find(std::string(sql));
+  if (it == entries_.end()) {
+    sqlite3_stmt* raw = nullptr;
+    if (sqlite3_prepare_v2(db, sql.data(), static_cast<int>(sql.size()), &raw, nullptr) != SQLITE_OK) {
+      sqlite3_finalize(raw);
+      return Statement(db, sql);  // reports the error as an uncached one does
+    }
+    it = entries_.emplace(std::string(sql), Entry{raw}).first;
+  }
+  if (*it->second.in_use) return Statement(db, sql);
+  *it->second.in_use = true;
+  return Statement(db, it->second.stmt, it->second.in_use.get());
+}
+
 Statement& Statement::bind(int index, std::int64_t value) {
   if (stmt_) sqlite3_bind_int64(stmt_.get(), index, value);
   return *this;

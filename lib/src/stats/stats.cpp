@@ -256,8 +256,10 @@ DeploymentStats deployment_stats(const Deployment& d, const StatsQuery& query, c
   const std::int64_t step = query.by == StatsPeriod::hour ? hour_ms : 24 * hour_ms;
   const std::int64_t first = floor_to(query.since.time_since_epoch().count(), step);
   const std::int64_t until = query.until.time_since_epoch().count();
-  for (std::int64_t t = first; t < until; t += step) {
-    out.periods.push_back(PeriodStats{Timestamp(milliseconds(t)), {}, {}, {}});
+  if (query.periods) {
+    for (std::int64_t t = first; t < until; t += step) out.periods.push_back(PeriodStats{Timestamp(milliseconds(t)), {}, {}, {}});
+  } else {
+    out.periods.push_back(PeriodStats{Timestamp(milliseconds(first)), {}, {}, {}});  // the whole window, dropped below
   }
   std::size_t total_durations = 0, total_lateness = 0;
   for (const auto& h : hours) {
@@ -273,14 +275,16 @@ DeploymentStats deployment_stats(const Deployment& d, const StatsQuery& query, c
   std::size_t i = 0;
   for (std::size_t p = 0; p < out.periods.size(); ++p) {
     auto& period = out.periods[p];
-    const auto end = period.start.time_since_epoch().count() + step;
+    const auto end = query.periods ? period.start.time_since_epoch().count() + step : until;
     period_durations.clear();
     period_lateness.clear();
     for (; i < hours.size() && hours[i].start < end; ++i) {
       const auto& h = hours[i];
       period.counts += h.counts;
-      period_durations.insert(period_durations.end(), h.durations.begin(), h.durations.end());
-      period_lateness.insert(period_lateness.end(), h.lateness.begin(), h.lateness.end());
+      if (query.periods) {
+        period_durations.insert(period_durations.end(), h.durations.begin(), h.durations.end());
+        period_lateness.insert(period_lateness.end(), h.lateness.begin(), h.lateness.end());
+      }
       durations.insert(durations.end(), h.durations.begin(), h.durations.end());
       lateness.insert(lateness.end(), h.lateness.begin(), h.lateness.end());
       last_success = std::max(last_success, h.last_success);
@@ -288,9 +292,11 @@ DeploymentStats deployment_stats(const Deployment& d, const StatsQuery& query, c
       failures.insert(failures.end(), h.failures.begin(), h.failures.end());
     }
     out.counts += period.counts;
+    if (!query.periods) continue;
     period.duration = percentiles(period_durations);
     period.lateness = percentiles(period_lateness);
   }
+  if (!query.periods) out.periods.clear();
 
   const auto keep = std::min(durations.size(), query.recent_durations);
   out.recent_durations.assign(durations.end() - static_cast<std::ptrdiff_t>(keep), durations.end());

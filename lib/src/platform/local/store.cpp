@@ -610,7 +610,7 @@ Result<void> Store::finish_run(std::int64_t run_id, RunOutcome outcome, std::opt
 }
 
 Result<void> Store::run_samples(std::int64_t deployment_id, Timestamp since, Timestamp until, std::vector<RunSample>& out) {
-  sqlite::Statement s(impl_->db.get(),
+  auto s = impl_->statements.get(impl_->db.get(),
                       "SELECT id, scheduled_at, outcome, trigger, coalesce(started_at, ?4), coalesce(finished_at, ?4),"
                       " coalesce(exit_code, ?4) FROM runs"
                       " INDEXED BY runs_stats WHERE deployment_id = ?1 AND scheduled_at >= ?2 AND scheduled_at < ?3"
@@ -634,7 +634,7 @@ Result<void> Store::run_samples(std::int64_t deployment_id, Timestamp since, Tim
 }
 
 Result<std::vector<HourRecord>> Store::run_hours(std::int64_t deployment_id, Timestamp from, Timestamp to) {
-  sqlite::Statement s(impl_->db.get(),
+  auto s = impl_->statements.get(impl_->db.get(),
                       "SELECT hour, generation, summary_generation, summary FROM run_hours"
                       " WHERE deployment_id = ? AND hour >= ? AND hour < ? ORDER BY hour");
   s.bind(1, deployment_id).bind(2, millis(from)).bind(3, millis(to));
@@ -770,7 +770,7 @@ RunRecord read_run(const sqlite::Statement& s, const fs::path& state_dir) {
 }  // namespace
 
 Result<RunRecord> Store::get_run(std::int64_t id) {
-  sqlite::Statement s(impl_->db.get(),
+  auto s = impl_->statements.get(impl_->db.get(),
                       fmt::format("SELECT {} FROM runs x JOIN deployments d ON d.id = x.deployment_id WHERE x.id = ?",
                                   run_columns));
   s.bind(1, id);
