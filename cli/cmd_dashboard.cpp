@@ -4,7 +4,6 @@
 #include <spawn.h>
 #include <sys/wait.h>
 
-#include <filesystem>
 #include <nlohmann/json.hpp>
 
 #include "command.hpp"
@@ -34,8 +33,6 @@ void open_browser(Context& ctx, const std::string& url) {
 
 task::Result<void> run_dashboard(Context& ctx, const DashboardFlags& o) {
   const auto signals = watch_stop_signals();
-  std::error_code ec;
-  auto self = std::filesystem::read_symlink("/proc/self/exe", ec);
   task::DashboardOptions options;
   options.listen = o.listen;
   options.workspace = task::WorkspaceOptions{ctx.paths.state, ctx.env, {}, [&ctx] { return ctx.now_ms(); }};

@@ -61,6 +61,7 @@ std::optional<std::string> next_run(const Deployment& d, Timestamp now) {
 
 Json deployment_json(const DeploymentStats& s, Timestamp now) {
   const auto& d = s.deployment;
+  const auto next = next_run(d, now);
   Json j = {{"task", d.task},
             {"env", d.env},
             {"state", std::string(to_string(d.state))},
@@ -68,7 +69,7 @@ Json deployment_json(const DeploymentStats& s, Timestamp now) {
             {"schedule", d.revision.schedule},
             {"timezone", d.revision.timezone},
             {"image", d.revision.image.ref},
-            {"next_run", next_run(d, now) ? Json(*next_run(d, now)) : Json()},
+            {"next_run", next ? Json(*next) : Json()},
             {"counts", counts_json(s.counts)},
             {"duration_ms", percentiles_json(s.duration)},
             {"lateness_ms", percentiles_json(s.lateness)},
