@@ -53,6 +53,7 @@ set(TASK_LIB_SOURCES
   lib/src/platform/local/agent/summaries.cpp
   lib/src/stats/stats.cpp
   lib/src/stats/html.cpp
+  lib/src/observe/http_module.cpp
   lib/src/observe/listen.cpp
   lib/src/observe/metrics.cpp
   lib/src/observe/metrics_server.cpp

@@ -16,5 +16,15 @@ expect_eq "fish completion" "$([[ -f $prefix/share/fish/vendor_completions.d/tas
 home=$(mktemp -d)
 out=$(env -u TASK_TEMPLATES HOME="$home" TASK_HOME="$home/state" "$prefix/bin/task" templates -o json 2>&1)
 expect_contains "the installed task finds its installed templates" "$out" '"shell"'
+# The web server module lands in <libdir>/task, where the installed task looks for it.
+HOME="$home" TASK_HOME="$home/state" "$prefix/bin/task" dashboard -o json >"$home/dash.json" 2>"$home/dash.err" &
+dash=$!
+wait_for 20 '[[ -s $home/dash.json ]] || ! kill -0 $dash 2>/dev/null'
+url=$(jq -r .url "$home/dash.json" 2>/dev/null)
+expect_eq "the installed task serves a dashboard (its module found)" \
+  "$(curl -s -o /dev/null -w '%{http_code}' "$url")" 302
+kill "$dash" 2>/dev/null
+wait "$dash" 2>/dev/null
+expect_eq "no module error" "$(cat "$home/dash.err")" ""
 rm -rf "$home"
 finish

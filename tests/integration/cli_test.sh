@@ -28,6 +28,13 @@ if ! ldd "$task_bin" | grep -q libgit2; then
   loaded=$(LD_DEBUG=files "$task_bin" version -v 2>&1 >/dev/null | grep -oE 'file=lib(git2|sqlite3|archive)[^ ]* +\[0\]; +dynamically loaded' | sort -u | wc -l)
   expect_eq "task version -v loads libgit2, SQLite and libarchive on demand" "$loaded" 3
 fi
+# The HTTP server is a module (lib/src/observe/http.hpp): task itself needs neither
+# cpp-httplib nor the TLS, zlib and brotli libraries behind it, and loads them only for a
+# dashboard or metrics.
+expect_eq "task does not link cpp-httplib, libssl or brotli" \
+  "$(ldd "$task_bin" | grep -cE 'lib(cpp-httplib|ssl|brotli)')" 0
+loaded=$(LD_DEBUG=files "$task_bin" version 2>&1 >/dev/null | grep -cE 'file=(lib(cpp-httplib|ssl|crypto|brotli)|task-http)')
+expect_eq "task version loads no HTTP server library" "$loaded" 0
 run --version
 expect_contains "--version" "$out" "task 0."
 run

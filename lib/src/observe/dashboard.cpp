@@ -45,12 +45,12 @@ bool same(std::string_view a, std::string_view b) {
   return diff == 0;
 }
 
-void error(httplib::Response& res, int status, const std::string& message) {
+void error(http::Response& res, int status, const std::string& message) {
   res.status = status;
   res.set_content(Json{{"error", message}}.dump(), "application/json");
 }
 
-void reply(httplib::Response& res, const Result<std::string>& body) {
+void reply(http::Response& res, const Result<std::string>& body) {
   if (!body) {
     error(res, body.error().code == Errc::not_found ? 404 : 500, body.error().message);
     return;
@@ -75,7 +75,7 @@ struct Dashboard::Impl {
   ListenAddress address;
   std::string token, cookie;
   std::set<std::string> hosts;  // what a Host header may say
-  httplib::Server server;
+  std::unique_ptr<http::Server> server;
   std::thread thread;
   std::atomic<bool> stopping{false};
   std::mutex mutex;  // the shared workspace: one request at a time
@@ -86,11 +86,11 @@ struct Dashboard::Impl {
     return *workspace;
   }
 
-  bool authorised(const httplib::Request& req) const {
-    if (req.has_param("token") && same(req.get_param_value("token"), token)) return true;
-    const auto auth = req.get_header_value("Authorization");
+  bool authorised(const http::Request& req) const {
+    if (req.has_param("token") && same(req.param("token"), token)) return true;
+    const auto auth = req.header("Authorization");
     if (auth.starts_with("Bearer ") && same(std::string_view(auth).substr(7), token)) return true;
-    const auto cookies = req.get_header_value("Cookie");
+    const auto cookies = req.header("Cookie");
     const auto at = cookies.find(cookie + "=");
     if (at != std::string::npos && (at == 0 || cookies[at - 1] == ' ' || cookies[at - 1] == ';')) {
       const auto from = at + cookie.size() + 1;
@@ -99,27 +99,28 @@ struct Dashboard::Impl {
     return false;
   }
 
-  httplib::Server::HandlerResponse check(const httplib::Request& req, httplib::Response& res) {
+  // Answers (and returns true) what may not go further: a foreign Host, no token.
+  bool refuse(const http::Request& req, http::Response& res) {
     res.set_header("X-Content-Type-Options", "nosniff");
     res.set_header("X-Frame-Options", "DENY");
     res.set_header("Referrer-Policy", "no-referrer");
     res.set_header("Cache-Control", "no-store");
     res.set_header("Content-Security-Policy",
                    "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; frame-ancestors 'none'");
-    if (!hosts.contains(req.get_header_value("Host"))) {
+    if (!hosts.contains(req.header("Host"))) {
       error(res, 403, fmt::format("this dashboard answers to http://{}/ only (the Host header said \"{}\")",
-                                  address.authority(), req.get_header_value("Host")));
-      return httplib::Server::HandlerResponse::Handled;
+                                  address.authority(), req.header("Host")));
+      return true;
     }
     if (!authorised(req)) {
       error(res, 401, "no token or a wrong one: open the URL `task dashboard` printed");
-      return httplib::Server::HandlerResponse::Handled;
+      return true;
     }
-    return httplib::Server::HandlerResponse::Unhandled;
+    return false;
   }
 
-  std::optional<std::chrono::milliseconds> window(const httplib::Request& req, httplib::Response& res) {
-    const auto text = req.has_param("window") ? req.get_param_value("window") : std::string("7d");
+  std::optional<std::chrono::milliseconds> window(const http::Request& req, http::Response& res) {
+    const auto text = req.has_param("window") ? req.param("window") : std::string("7d");
     auto d = parse_duration(text);
     if (!d || *d > std::chrono::hours(24 * 90)) {
       error(res, 400, fmt::format("window {}: give a duration up to 90d, e.g. 1h, 24h, 7d, 30d", text));
@@ -128,80 +129,82 @@ struct Dashboard::Impl {
     return std::chrono::duration_cast<std::chrono::milliseconds>(*d);
   }
 
-  void routes() {
-    server.set_pre_routing_handler([this](const auto& req, auto& res) { return check(req, res); });
-    server.Get("/", [this](const httplib::Request& req, httplib::Response& res) {
+  void serve(const http::Request& req, http::Response& res) {
+    if (refuse(req, res)) return;
+    const auto& path = req.path;
+    if (req.method == "POST") {
+      if (path == "/api/run-now") return run_now(req, res);
+      return error(res, 405, "only /api/run-now takes a POST");
+    }
+    if (path == "/") {
       if (req.has_param("token")) {
         // As Jupyter does: the token becomes a cookie of this port, and leaves the URL.
         res.set_header("Set-Cookie", fmt::format("{}={}; Path=/; HttpOnly; SameSite=Strict", cookie, token));
-        res.set_redirect("/");
-        return;
+        return res.redirect("/");
       }
-      res.set_content(std::string(*task_asset("index.html")), content_type("index.html"));
-    });
-    server.Get(R"(/assets/([A-Za-z.]+))", [](const httplib::Request& req, httplib::Response& res) {
-      const auto name = req.matches[1].str();
+      return res.set_content(std::string(*task_asset("index.html")), content_type("index.html"));
+    }
+    if (path.starts_with("/assets/")) {
+      const auto name = path.substr(8);
       auto asset = task_asset(name);
       if (!asset || name == "index.html") return error(res, 404, "no such file");
       res.set_header("Cache-Control", "private, max-age=3600");
-      res.set_content(std::string(*asset), content_type(name));
-    });
-    server.Get("/api/info", [this](const httplib::Request&, httplib::Response& res) {
+      return res.set_content(std::string(*asset), content_type(name));
+    }
+    if (path == "/api/info") {
       // The token for a POST's header: only a page of this origin can read it.
-      res.set_content(Json{{"allow_run", options.allow_run}, {"token", options.allow_run ? token : ""}}.dump(),
-                      "application/json");
-    });
-    server.Get("/api/overview", [this](const httplib::Request& req, httplib::Response& res) {
+      return res.set_content(Json{{"allow_run", options.allow_run}, {"token", options.allow_run ? token : ""}}.dump(),
+                             "application/json");
+    }
+    if (path == "/api/overview" || path == "/api/deployment") {
       auto w = window(req, res);
       if (!w) return;
       std::lock_guard lock(mutex);
-      reply(res, dashboard_overview(shared(), *w));
-    });
-    server.Get("/api/deployment", [this](const httplib::Request& req, httplib::Response& res) {
-      auto w = window(req, res);
-      if (!w) return;
+      if (path == "/api/overview") return reply(res, dashboard_overview(shared(), *w));
+      return reply(res, dashboard_deployment(shared(), req.param("task"), req.param("env"), *w));
+    }
+    if (path == "/api/run") {
       std::lock_guard lock(mutex);
-      reply(res, dashboard_deployment(shared(), req.get_param_value("task"), req.get_param_value("env"), *w));
-    });
-    server.Get("/api/run", [this](const httplib::Request& req, httplib::Response& res) {
-      std::lock_guard lock(mutex);
-      reply(res, dashboard_run(shared(), req.get_param_value("id")));
-    });
-    server.Get("/api/changes", [this](const httplib::Request&, httplib::Response& res) { changes(res); });
-    server.Get("/api/log", [this](const httplib::Request& req, httplib::Response& res) { log(req, res); });
-    server.Post("/api/run-now", [this](const httplib::Request& req, httplib::Response& res) {
-      if (!options.allow_run) return error(res, 403, "run now is off: start the dashboard with --allow-run");
-      // A cookie alone does not do: another page could make the browser send it.
-      if (!same(req.get_header_value("X-Task-Token"), token)) return error(res, 403, "run now needs X-Task-Token");
-      std::lock_guard lock(mutex);
-      auto run = request_run(shared(), {req.get_param_value("task"), req.get_param_value("env")}, false);
-      if (!run) return error(res, run.error().code == Errc::not_found ? 404 : 409, run.error().message);
-      res.set_content(Json{{"id", run->run.id}}.dump(), "application/json");
-    });
+      return reply(res, dashboard_run(shared(), req.param("id")));
+    }
+    if (path == "/api/changes") return changes(res);
+    if (path == "/api/log") return log(req, res);
+    error(res, 404, "no such page");
+  }
+
+  void run_now(const http::Request& req, http::Response& res) {
+    if (!options.allow_run) return error(res, 403, "run now is off: start the dashboard with --allow-run");
+    // A cookie alone does not do: another page could make the browser send it.
+    if (!same(req.header("X-Task-Token"), token)) return error(res, 403, "run now needs X-Task-Token");
+    std::lock_guard lock(mutex);
+    auto run = request_run(shared(), {req.param("task"), req.param("env")}, false);
+    if (!run) return error(res, run.error().code == Errc::not_found ? 404 : 409, run.error().message);
+    res.set_content(Json{{"id", run->run.id}}.dump(), "application/json");
   }
 
   // A `change` event whenever a deployment or run may have changed, on the platform's own
   // word (inotify on the local platform), and a comment every 15 s to keep it open.
-  void changes(httplib::Response& res) {
+  void changes(http::Response& res) {
     auto ws = std::make_shared<Workspace>(options.workspace);
     (void)await_status_change(*ws, 0ms);  // watched from here on
     auto quiet = std::make_shared<int>(0);
-    res.set_chunked_content_provider("text/event-stream", [this, ws, quiet](std::size_t, httplib::DataSink& sink) {
+    res.content_type = "text/event-stream";
+    res.stream = [this, ws, quiet](http::Sink& sink) {
       if (stopping) return false;
       if (await_status_change(*ws, 1s)) {
         *quiet = 0;
-        return sink.write("event: change\ndata: {}\n\n", 24);
+        return sink.write("event: change\ndata: {}\n\n");
       }
       if (++*quiet < 15) return !stopping.load();
       *quiet = 0;
-      return sink.write(": still here\n\n", 14);
-    });
+      return sink.write(": still here\n\n");
+    };
   }
 
   // A run's log from line `from` on as it is written, a `line` event each, then `end`.
-  void log(const httplib::Request& req, httplib::Response& res) {
-    const auto id = req.get_param_value("id");
-    const auto from = req.has_param("from") ? std::stoull("0" + req.get_param_value("from")) : 0;
+  void log(const http::Request& req, http::Response& res) {
+    const auto id = req.param("id");
+    const auto from = req.has_param("from") ? std::stoull("0" + req.param("from")) : 0;
     auto ws = std::make_shared<Workspace>(options.workspace);
     LogQuery q;
     q.run = id;
@@ -210,22 +213,23 @@ struct Dashboard::Impl {
     if (!found || !found->run) return error(res, 404, found ? "no such run" : found.error().message);
     auto start = std::make_shared<RunLog>(std::move(*found));
     start->next = from;
-    res.set_chunked_content_provider("text/event-stream", [this, ws, start](std::size_t, httplib::DataSink& sink) {
+    res.content_type = "text/event-stream";
+    res.stream = [this, ws, start](http::Sink& sink) {
       bool open = true;
       LogObserver observer;
       observer.line = [&](const Run&, const RunLogLine& l) {
         const auto event = sse("line", Json{{"at", l.timestamp}, {"stream", l.stream}, {"text", l.text}}.dump());
-        open = open && sink.write(event.data(), event.size());
+        open = open && sink.write(event);
       };
       observer.finished = [&](const Run& r) {
         const auto event = sse("end", Json{{"outcome", std::string(to_string(r.outcome))}}.dump());
-        open = open && sink.write(event.data(), event.size());
+        open = open && sink.write(event);
       };
-      observer.stop = [&] { return stopping.load() || !open || !sink.is_writable(); };
+      observer.stop = [&] { return stopping.load() || !open || !sink.writable(); };
       (void)follow_run_log(*start, false, observer);
       sink.done();
       return true;
-    });
+    };
   }
 };
 
@@ -240,20 +244,22 @@ Result<std::unique_ptr<Dashboard>> Dashboard::start(DashboardOptions options) {
   impl->address = *address;
   impl->token = impl->options.token.empty() ? random_token() : impl->options.token;
   // Each SSE stream holds a thread: a few pages with a log open each.
-  impl->server.new_task_queue = [] { return new httplib::ThreadPool(16); };
-  impl->routes();
-  if (auto bound = bind_server(impl->server, impl->address, "--listen"); !bound) return std::unexpected(bound.error());
+  auto server = http::make_server(16);
+  if (!server) return std::unexpected(server.error());
+  impl->server = std::move(*server);
+  auto* raw = impl.get();
+  impl->server->handle([raw](const http::Request& req, http::Response& res) { raw->serve(req, res); });
+  if (auto bound = bind_server(*impl->server, impl->address, "--listen"); !bound) return std::unexpected(bound.error());
   const auto port = std::to_string(impl->address.port);
   impl->cookie = "task_dashboard_" + port;  // cookies do not tell ports apart
   impl->hosts = {impl->address.authority(), "127.0.0.1:" + port, "localhost:" + port, "[::1]:" + port};
-  auto* raw = impl.get();
-  impl->thread = std::thread([raw] { raw->server.listen_after_bind(); });
+  impl->thread = std::thread([raw] { raw->server->run(); });
   return std::unique_ptr<Dashboard>(new Dashboard(std::move(impl)));
 }
 
 Dashboard::~Dashboard() {
   impl_->stopping = true;
-  impl_->server.stop();
+  impl_->server->stop();
   if (impl_->thread.joinable()) impl_->thread.join();
 }
 

@@ -42,8 +42,9 @@ Result<ListenAddress> parse_listen_address(std::string_view text, std::string_vi
   return out;
 }
 
-Result<void> bind_server(httplib::Server& server, ListenAddress& address, std::string_view flag) {
-  const int port = address.port == 0 ? server.bind_to_any_port(address.host) : (server.bind_to_port(address.host, address.port) ? address.port : -1);
+Result<void> bind_server(http::Server& server, ListenAddress& address, std::string_view flag) {
+  errno = 0;
+  const int port = server.bind(address.host, address.port);
   if (port <= 0) {
     const int err = errno;
     return fail(Errc::conflict,

@@ -1,11 +1,10 @@
 #pragma once
 // Where the dashboard and the metrics listen: HOST:PORT as given to --listen or --metrics,
-// bound on a cpp-httplib server.
-#include <httplib.h>
-
+// bound on an HTTP server.
 #include <string>
 #include <string_view>
 
+#include "observe/http.hpp"
 #include "task/error.hpp"
 
 namespace task {
@@ -24,6 +23,6 @@ Result<ListenAddress> parse_listen_address(std::string_view text, std::string_vi
 
 // Binds `server`; the port chosen when it was 0 is written back. Errc::unavailable saying
 // what to do when the port is taken or the address is not this machine's.
-Result<void> bind_server(httplib::Server& server, ListenAddress& address, std::string_view flag);
+Result<void> bind_server(http::Server& server, ListenAddress& address, std::string_view flag);
 
 }  // namespace task

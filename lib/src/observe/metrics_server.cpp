@@ -1,4 +1,4 @@
-// The HTTP side of task/metrics.hpp: /metrics on a cpp-httplib server of its own.
+// The HTTP side of task/metrics.hpp: /metrics on an HTTP server of its own.
 #include <fmt/format.h>
 
 #include <fstream>
@@ -16,15 +16,24 @@ struct MetricsServer::Impl {
   WorkspaceOptions workspace_options;
   MetricsOptions options;
   ListenAddress address;
-  httplib::Server server;
+  std::unique_ptr<http::Server> server;
   std::mutex mutex;  // one scrape at a time: the workspace is not for two threads
   std::optional<Workspace> workspace;
   std::optional<MetricsExporter> exporter;
   std::thread thread;
 
-  void handle(const httplib::Request& request, httplib::Response& response) {
+  void handle(const http::Request& request, http::Response& response) {
+    if (request.path == "/") {
+      response.set_content(fmt::format("task's metrics are at http://{}/metrics\n", address.authority()), "text/plain");
+      return;
+    }
+    if (request.path != "/metrics" || request.method == "POST") {
+      response.status = request.path == "/metrics" ? 405 : 404;
+      response.set_content("the metrics are at GET /metrics\n", "text/plain");
+      return;
+    }
     // As Prometheus' own clients negotiate: OpenMetrics for who asks for it.
-    const bool openmetrics = request.get_header_value("Accept").find("application/openmetrics-text") != std::string::npos;
+    const bool openmetrics = request.header("Accept").find("application/openmetrics-text") != std::string::npos;
     std::lock_guard lock(mutex);
     if (!workspace) {
       workspace.emplace(workspace_options);
@@ -53,18 +62,17 @@ Result<std::unique_ptr<MetricsServer>> MetricsServer::start(const std::string& l
   impl->address = *address;
   auto* raw = impl.get();
   // Two threads: a scrape never waits behind a slow client for long.
-  impl->server.new_task_queue = [] { return new httplib::ThreadPool(2); };
-  impl->server.Get("/metrics", [raw](const httplib::Request& q, httplib::Response& r) { raw->handle(q, r); });
-  impl->server.Get("/", [raw](const httplib::Request&, httplib::Response& r) {
-    r.set_content(fmt::format("task's metrics are at http://{}/metrics\n", raw->address.authority()), "text/plain");
-  });
-  if (auto bound = bind_server(impl->server, impl->address, "--metrics"); !bound) return std::unexpected(bound.error());
-  impl->thread = std::thread([raw] { raw->server.listen_after_bind(); });
+  auto server = http::make_server(2);
+  if (!server) return std::unexpected(server.error());
+  impl->server = std::move(*server);
+  impl->server->handle([raw](const http::Request& q, http::Response& r) { raw->handle(q, r); });
+  if (auto bound = bind_server(*impl->server, impl->address, "--metrics"); !bound) return std::unexpected(bound.error());
+  impl->thread = std::thread([raw] { raw->server->run(); });
   return std::unique_ptr<MetricsServer>(new MetricsServer(std::move(impl)));
 }
 
 MetricsServer::~MetricsServer() {
-  impl_->server.stop();
+  impl_->server->stop();
   if (impl_->thread.joinable()) impl_->thread.join();
 }
 
