@@ -63,8 +63,9 @@ task::Result<task::StatsQuery> make_query(Context& ctx, const StatsFlags& o) {
   }
   // --task (a global flag) or the project here; else, and with --all, every task.
   if (!o.all) q.task = project_task();
-  // Removed deployments still have a history worth seeing when asked for by name.
-  q.include_removed = !q.task.empty();
+  // Undeployed tasks keep their history: shown when asked for by name, and otherwise
+  // when they ran in the window (run_stats drops the rest).
+  q.include_removed = true;
   return q;
 }
 
@@ -73,6 +74,12 @@ task::Result<void> run_stats(Context& ctx, const StatsFlags& o) {
   if (!query) return std::unexpected(query.error());
   auto report = task::compute_stats(ctx.workspace(), *query);
   if (!report) return std::unexpected(report.error());
+  if (query->task.empty()) {
+    std::erase_if(report->deployments, [](const task::DeploymentStats& s) {
+      const auto& c = s.counts;
+      return s.deployment.state == task::DeploymentState::removed && c.runs + c.unfinished == 0;
+    });
+  }
   if (!query->task.empty() && report->deployments.empty()) {
     return task::fail(task::Errc::not_found,
                       fmt::format("{} has no deployments{}", query->task, query->env.empty() ? "" : " in " + query->env),
@@ -125,9 +132,15 @@ void add_stats_commands(Commands& commands) {
           "fire time, for scheduled and catch-up runs) at p50 and p99; the last success and the last failure, with "
           "the command that shows its log. Each attempt of a retried run counts as a run. Percentiles are by nearest "
           "rank. Periods are whole UTC hours or days.\n\n"
-          "On a terminal a chart shows the runs per period, split by outcome, and a sparkline the newest durations; "
-          "elsewhere, or with --no-color, the same in plain ASCII. --html writes a self-contained report (no network, "
-          "no scripts) with SVG charts per environment and task.\n\n"
+          "Deployments are shown worst first: the lowest success rate, then the most recent failure (-o json keeps them "
+          "by task and environment). Platform faults, runs the platform could not start or run (the engine down, an "
+          "image missing), are counted apart from the task's failures and in neither rate. Undeployed tasks that ran "
+          "in the window come last, their history kept.\n\n"
+          "On a terminal a chart shows the runs per period, split by outcome, from the deployment's first period (a "
+          "task younger than the window), and a sparkline the newest durations; elsewhere, or with --no-color, the "
+          "same in plain ASCII. --html writes a self-contained report (no network, no scripts) with SVG charts per "
+          "environment and task: runs by outcome, and durations and lateness as a band from p50 to p95 (p99) with "
+          "lines along them.\n\n"
           "Run records outlive their logs (run.history in task.yaml limits logs only) and are kept for 90 days. "
           "The figures of each UTC hour whose runs are all done are summarized once and kept (the agent does it "
           "after each hour ends; a summary is dropped when a run of its hour changes), so a window of a million "

@@ -60,6 +60,7 @@ Json stats_json(const task::StatsReport& report) {
     j["lateness_ms"] = percentiles_json(s.lateness, false, true, false);
     j["last_success"] = run_pointer(s.last_success);
     j["last_failure"] = run_pointer(s.last_failure);
+    j["last_fault"] = run_pointer(s.last_fault);
     Json periods = Json::array();
     for (const auto& p : s.periods) {
       Json pj{{"start", rfc3339(p.start)}};

@@ -12,11 +12,14 @@ namespace {
 
 // Stacked from the bottom in this order; a cell shared by several shows the one that
 // matters most (a failure over a success).
-enum Kind { succeeded, failed, timed_out, lost, skipped, kinds };
-constexpr std::array<int, kinds> priority = {0, 4, 3, 2, 1};
-constexpr std::array<Style, kinds> style = {Style::success, Style::failure, Style::alert, Style::warning, Style::faint};
-constexpr std::array<char, kinds> letter = {'#', 'X', 'T', 'L', '-'};
-constexpr std::array<const char*, kinds> name = {"succeeded", "failed", "timed-out", "lost", "skipped"};
+// Platform faults (runs the platform could not start or run) are not the task's failure:
+// a colour and a letter of their own, on top.
+enum Kind { succeeded, failed, timed_out, lost, skipped, fault, kinds };
+constexpr std::array<int, kinds> priority = {0, 5, 4, 3, 1, 2};
+constexpr std::array<Style, kinds> style = {Style::success, Style::failure, Style::alert, Style::warning, Style::faint,
+                                            Style::accent};
+constexpr std::array<char, kinds> letter = {'#', 'X', 'T', 'L', '-', 'E'};
+constexpr std::array<const char*, kinds> name = {"succeeded", "failed", "timed-out", "lost", "skipped", "platform fault"};
 constexpr std::array<const char*, 9> eighths = {" ", "▁", "▂", "▃", "▄", "▅", "▆", "▇", "█"};
 
 std::string paint(bool fancy, Kind kind, std::string_view text) {
@@ -24,8 +27,10 @@ std::string paint(bool fancy, Kind kind, std::string_view text) {
 }
 
 std::array<std::int64_t, kinds> split(const task::OutcomeCounts& c) {
-  return {c.succeeded, c.failed, c.timed_out, c.lost, c.skipped + c.cancelled};
+  return {c.succeeded, c.failed, c.timed_out, c.lost, c.skipped + c.cancelled, c.errors};
 }
+
+std::int64_t total(const task::OutcomeCounts& c) { return c.runs; }  // platform faults among them
 
 }  // namespace
 
@@ -78,7 +83,7 @@ std::string outcome_chart(const std::vector<task::PeriodStats>& periods, task::S
   constexpr int rows = 6;
   const int unit = fancy ? 8 : 1;  // eighths of a cell, or whole cells
   std::int64_t most = 0;
-  for (const auto& p : periods) most = std::max(most, p.counts.runs);
+  for (const auto& p : periods) most = std::max(most, total(p.counts));
   if (periods.empty() || most == 0) return {};
 
   const std::string top = fmt::format("{}", most);
@@ -92,14 +97,14 @@ std::string outcome_chart(const std::vector<task::PeriodStats>& periods, task::S
   std::vector<std::array<int, kinds>> tops;
   for (std::size_t i = first; i < periods.size(); ++i) {
     const auto counts = split(periods[i].counts);
-    const std::int64_t total = periods[i].counts.runs;
+    const std::int64_t all = total(periods[i].counts);
     std::array<int, kinds> top_of{};
     std::int64_t cumulative = 0;
     int previous = 0;
-    const std::int64_t height = total == 0 ? 0 : (total * rows * unit + most - 1) / most;  // ceil
+    const std::int64_t height = all == 0 ? 0 : (all * rows * unit + most - 1) / most;  // ceil
     for (int k = 0; k < kinds; ++k) {
       cumulative += counts[static_cast<std::size_t>(k)];
-      int at = total == 0 ? 0 : static_cast<int>((cumulative * height + total / 2) / total);
+      int at = all == 0 ? 0 : static_cast<int>((cumulative * height + all / 2) / all);
       if (counts[static_cast<std::size_t>(k)] > 0 && at <= previous) at = previous + 1;  // never hidden
       top_of[static_cast<std::size_t>(k)] = at;
       previous = at;

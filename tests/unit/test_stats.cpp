@@ -434,3 +434,37 @@ TEST_CASE("finished hours summarized ahead of task stats; an hour with a run sti
   CHECK(report.deployments[0].counts.lost == 1);
   CHECK(report.deployments[0].counts.unfinished == 0);
 }
+
+TEST_CASE("worst first, and the first period a chart draws") {
+  auto with = [](const char* name, std::int64_t succeeded, std::int64_t failed, std::int64_t failed_at) {
+    task::DeploymentStats s;
+    s.deployment.task = name;
+    s.deployment.env = "development";
+    s.counts.succeeded = s.counts.runs = succeeded;
+    s.counts.failed = failed;
+    s.counts.runs += failed;
+    if (failed_at > 0) {
+      s.last_failure = task::Run{};
+      s.last_failure->finished_at = ms(failed_at);
+    }
+    return s;
+  };
+  std::vector<task::DeploymentStats> all = {with("none", 0, 0, 0), with("fine", 10, 0, 0), with("older", 9, 1, base),
+                                            with("newer", 9, 1, base + hour), with("half", 1, 1, base)};
+  task::order_worst_first(all);
+  std::vector<std::string> names;
+  for (const auto& s : all) names.push_back(s.deployment.task);
+  // The lowest rate first, equal rates by the newest failure, no rate yet last.
+  CHECK(names == std::vector<std::string>{"half", "newer", "older", "fine", "none"});
+
+  task::DeploymentStats young;
+  for (int d = 0; d < 7; ++d) young.periods.push_back({ms(base + d * day), {}, {}, {}});
+  CHECK(task::first_drawn_period(young) == 0);  // no creation time known: the whole window
+  young.deployment.created_at = ms(base + 4 * day + 5 * hour);
+  CHECK(task::first_drawn_period(young) == 4);  // the day it was deployed
+  young.periods[2].counts.runs = 1;             // history from before (a run imported or re-created)
+  CHECK(task::first_drawn_period(young) == 2);
+  young.deployment.created_at = ms(base - 3 * day);
+  young.periods[2].counts.runs = 0;
+  CHECK(task::first_drawn_period(young) == 0);  // older than the window
+}

@@ -5,7 +5,8 @@
 // Definitions (the man page of task-stats says the same):
 // - A run belongs to the window and to the period in which its fire time (scheduled_at)
 //   lies; periods are whole UTC hours or days, the first one starting at or before `since`.
-// - runs counts finished runs: succeeded + failed + timed-out + skipped + lost + cancelled.
+// - runs counts finished runs: succeeded + failed + timed-out + skipped + lost + cancelled
+//   + error (platform faults: the platform could not start or run them).
 //   Each attempt of a retried run is a run. Runs still going are counted apart.
 // - The success rate is succeeded / (succeeded + failed + timed-out + lost); the failure
 //   rate is the rest of that. Skipped and cancelled runs did not try, so neither counts.
@@ -83,6 +84,7 @@ struct DeploymentStats {
   Percentiles duration, lateness;
   Histogram duration_histogram, lateness_histogram;  // the window's, in the bounds above
   std::optional<Run> last_success, last_failure;  // in the window
+  std::optional<Run> last_fault;  // the newest run the platform could not start or run (error)
   std::vector<PeriodStats> periods;               // every period of the window, oldest first
   std::vector<Run> recent_failures;               // newest first
   std::vector<std::int64_t> recent_durations;           // the newest runs' durations, oldest first
@@ -108,6 +110,15 @@ struct StatsReport {
   // What the figures cannot include: "development: the cluster keeps only …".
   std::vector<std::string> notes;
 };
+
+// Worst first, as the dashboard and `task stats` show them: the lowest success rate (none
+// yet: after every rate), then the most recent failure, then by task and environment.
+void order_worst_first(std::vector<DeploymentStats>& deployments);
+
+// The first of `s.periods` worth drawing: the one holding the deployment's creation or its
+// first run, whichever is earlier, so a task younger than the window gets an axis of its
+// own age and not a long empty stretch before it was deployed.
+std::size_t first_drawn_period(const DeploymentStats& s);
 
 // The figures of one deployment from its runs (newest first), for platforms that keep no
 // summaries of their own.

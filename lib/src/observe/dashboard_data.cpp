@@ -78,22 +78,6 @@ Json deployment_json(const DeploymentStats& s, Timestamp now) {
   return j;
 }
 
-// Worst first: the lowest success rate (none yet: after every rate), then the most
-// recent failure, then by name.
-void order_worst_first(std::vector<DeploymentStats>& all) {
-  auto last_failure = [](const DeploymentStats& s) {
-    return s.last_failure && s.last_failure->finished_at ? s.last_failure->finished_at->time_since_epoch().count() : 0;
-  };
-  std::stable_sort(all.begin(), all.end(), [&](const DeploymentStats& a, const DeploymentStats& b) {
-    const auto ra = a.counts.success_rate(), rb = b.counts.success_rate();
-    if (ra.has_value() != rb.has_value()) return ra.has_value();
-    if (ra && *ra != *rb) return *ra < *rb;
-    if (last_failure(a) != last_failure(b)) return last_failure(a) > last_failure(b);
-    if (a.deployment.task != b.deployment.task) return a.deployment.task < b.deployment.task;
-    return a.deployment.env < b.deployment.env;
-  });
-}
-
 StatsQuery window_query(Workspace& workspace, std::chrono::milliseconds window) {
   StatsQuery q;
   const auto now = workspace.now();

@@ -114,6 +114,7 @@ struct Hour {
   OutcomeCounts counts;
   std::vector<std::int64_t> durations, lateness;  // in fire-time order
   std::int64_t last_success = 0, last_failure = 0;
+  std::int64_t last_fault = 0;  // the newest run the platform could not start or run
   std::vector<std::int64_t> failures;  // the newest ids, newest first
 };
 
@@ -125,6 +126,7 @@ Hour summarize(const RunSample* begin, const RunSample* end, std::int64_t start)
     if (has_duration(*r)) h.durations.push_back(r->finished_ms - r->started_ms);
     if (has_lateness(*r)) h.lateness.push_back(r->started_ms - r->scheduled_ms);
     if (r->outcome == RunOutcome::succeeded) h.last_success = std::max(h.last_success, r->id);
+    if (r->outcome == RunOutcome::error) h.last_fault = std::max(h.last_fault, r->id);
     if (is_failure(r->outcome)) {
       h.last_failure = std::max(h.last_failure, r->id);
       h.failures.push_back(r->id);
@@ -136,8 +138,9 @@ Hour summarize(const RunSample* begin, const RunSample* end, std::int64_t start)
 }
 
 // The stored form: a version byte, then 64-bit integers in this machine's byte order (the
-// store is local): the counts, the last success and failure, and three counted arrays.
-constexpr char summary_version = 2;
+// store is local): the counts, the last success, failure and fault, and three counted
+// arrays. Summaries of another version are read from the runs again (and stored anew).
+constexpr char summary_version = 3;
 
 void put(std::string& out, std::int64_t v) { out.append(reinterpret_cast<const char*>(&v), sizeof v); }
 void put(std::string& out, const std::vector<std::int64_t>& v) {
@@ -150,7 +153,7 @@ std::string encode(const Hour& h) {
   out.reserve(1 + 8 * (12 + h.durations.size() + h.lateness.size() + h.failures.size()));
   const auto& c = h.counts;
   for (auto v : {c.runs, c.succeeded, c.failed, c.timed_out, c.skipped, c.lost, c.cancelled, c.errors, c.unfinished,
-                 h.last_success, h.last_failure}) {
+                 h.last_success, h.last_failure, h.last_fault}) {
     put(out, v);
   }
   put(out, h.failures);
@@ -179,7 +182,7 @@ bool decode(std::string_view in, std::int64_t start, Hour& h) {
   h.start = start;
   auto& c = h.counts;
   for (auto* v : {&c.runs, &c.succeeded, &c.failed, &c.timed_out, &c.skipped, &c.lost, &c.cancelled, &c.errors,
-                  &c.unfinished, &h.last_success, &h.last_failure}) {
+                  &c.unfinished, &h.last_success, &h.last_failure, &h.last_fault}) {
     if (!get(*v)) return false;
   }
   return get_all(h.failures) && get_all(h.durations) && get_all(h.lateness) && at == in.size();
@@ -269,7 +272,7 @@ DeploymentStats deployment_stats(const Deployment& d, const StatsQuery& query, c
   std::vector<std::int64_t> durations, lateness, period_durations, period_lateness;
   durations.reserve(total_durations);
   lateness.reserve(total_lateness);
-  std::int64_t last_success = 0, last_failure = 0;
+  std::int64_t last_success = 0, last_failure = 0, last_fault = 0;
   std::vector<std::int64_t> failures;
 
   std::size_t i = 0;
@@ -289,6 +292,7 @@ DeploymentStats deployment_stats(const Deployment& d, const StatsQuery& query, c
       lateness.insert(lateness.end(), h.lateness.begin(), h.lateness.end());
       last_success = std::max(last_success, h.last_success);
       last_failure = std::max(last_failure, h.last_failure);
+      last_fault = std::max(last_fault, h.last_fault);
       failures.insert(failures.end(), h.failures.begin(), h.failures.end());
     }
     out.counts += period.counts;
@@ -311,6 +315,7 @@ DeploymentStats deployment_stats(const Deployment& d, const StatsQuery& query, c
   };
   out.last_success = fetch(last_success);
   out.last_failure = fetch(last_failure);
+  out.last_fault = fetch(last_fault);
   std::sort(failures.begin(), failures.end(), std::greater<>());
   for (std::size_t k = 0; k < failures.size() && k < std::min(query.recent_failures, kept_failures); ++k) {
     if (auto run = fetch(failures[k])) out.recent_failures.push_back(std::move(*run));
@@ -418,6 +423,33 @@ RecentHealth health_of_runs(const std::vector<Run>& runs, Timestamp since, Times
   }
   health.outcomes.assign(newest.rbegin(), newest.rend());
   return health;
+}
+
+void order_worst_first(std::vector<DeploymentStats>& all) {
+  auto last_failure = [](const DeploymentStats& s) {
+    return s.last_failure && s.last_failure->finished_at ? s.last_failure->finished_at->time_since_epoch().count() : 0;
+  };
+  std::stable_sort(all.begin(), all.end(), [&](const DeploymentStats& a, const DeploymentStats& b) {
+    const auto ra = a.counts.success_rate(), rb = b.counts.success_rate();
+    if (ra.has_value() != rb.has_value()) return ra.has_value();
+    if (ra && *ra != *rb) return *ra < *rb;
+    if (last_failure(a) != last_failure(b)) return last_failure(a) > last_failure(b);
+    if (a.deployment.task != b.deployment.task) return a.deployment.task < b.deployment.task;
+    return a.deployment.env < b.deployment.env;
+  });
+}
+
+std::size_t first_drawn_period(const DeploymentStats& s) {
+  auto start = s.deployment.created_at;
+  for (const auto& p : s.periods) {
+    if (p.counts.runs + p.counts.unfinished > 0) {
+      start = std::min(start, p.start);
+      break;
+    }
+  }
+  std::size_t i = 0;
+  while (i + 1 < s.periods.size() && s.periods[i + 1].start <= start) ++i;
+  return i;
 }
 
 }  // namespace task
