@@ -181,6 +181,13 @@ void check_deployment(const task::DeploymentStats& s, const std::vector<Row>& ro
   check_histogram(s.lateness_histogram, all.lateness, task::lateness_bounds_ms);
   CHECK((s.last_success ? std::stoll(s.last_success->id) : 0) == all.last_success);
   CHECK((s.last_failure ? std::stoll(s.last_failure->id) : 0) == all.last_failure);
+  // Their end times, kept in the summaries for figures asked for without records.
+  auto ended = [](const std::optional<task::Run>& r) -> std::optional<task::Timestamp> {
+    if (!r) return std::nullopt;
+    return r->finished_at ? r->finished_at : r->started_at ? r->started_at : std::optional(r->scheduled_at);
+  };
+  CHECK(s.last_success_at == ended(s.last_success));
+  CHECK(s.last_failure_at == ended(s.last_failure));
   const auto first_period = since - ((since % step) + step) % step;
   REQUIRE(s.periods.size() == static_cast<std::size_t>((until - first_period + step - 1) / step));
   for (std::size_t p = 0; p < s.periods.size(); ++p) {

@@ -83,7 +83,9 @@ struct DeploymentStats {
   OutcomeCounts counts;
   Percentiles duration, lateness;
   Histogram duration_histogram, lateness_histogram;  // the window's, in the bounds above
-  std::optional<Run> last_success, last_failure;  // in the window
+  std::optional<Run> last_success, last_failure;  // in the window (with StatsQuery::records)
+  // When they ended (a lost run: when it started), with or without records.
+  std::optional<Timestamp> last_success_at, last_failure_at;
   std::optional<Run> last_fault;  // the newest run the platform could not start or run (error)
   std::vector<PeriodStats> periods;               // every period of the window, oldest first
   std::vector<Run> recent_failures;               // newest first
@@ -100,6 +102,8 @@ struct StatsQuery {
   std::size_t recent_failures = 10;  // at most 10
   std::size_t recent_durations = 40;
   bool periods = true;  // false: the window's figures only (the dashboard's overview)
+  bool histograms = true;  // false: no duration and lateness histograms (only the metrics use them)
+  bool records = true;     // false: no run records (last_*, recent_failures), their end times only
 };
 
 struct StatsReport {

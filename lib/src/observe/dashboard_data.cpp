@@ -73,8 +73,8 @@ Json deployment_json(const DeploymentStats& s, Timestamp now) {
             {"counts", counts_json(s.counts)},
             {"duration_ms", percentiles_json(s.duration)},
             {"lateness_ms", percentiles_json(s.lateness)},
-            {"last_success_at", s.last_success ? stamp(s.last_success->finished_at) : Json()},
-            {"last_failure_at", s.last_failure ? stamp(s.last_failure->finished_at) : Json()}};
+            {"last_success_at", stamp(s.last_success_at)},
+            {"last_failure_at", stamp(s.last_failure_at)}};
   return j;
 }
 
@@ -95,6 +95,8 @@ StatsQuery window_query(Workspace& workspace, std::chrono::milliseconds window) 
 Result<std::string> dashboard_overview(Workspace& workspace, std::chrono::milliseconds window) {
   auto query = window_query(workspace, window);
   query.periods = false;
+  query.histograms = false;
+  query.records = false;
   query.recent_failures = 0;
   auto report = compute_stats(workspace, query);
   if (!report) return std::unexpected(report.error());

@@ -26,11 +26,11 @@ struct Totals {
     counts += s.counts;
     duration += s.duration_histogram;
     lateness += s.lateness_histogram;
-    auto later = [](std::optional<Timestamp>& into, const std::optional<Run>& run) {
-      if (run && run->finished_at && (!into || *run->finished_at > *into)) into = run->finished_at;
+    auto later = [](std::optional<Timestamp>& into, const std::optional<Timestamp>& at) {
+      if (at && (!into || *at > *into)) into = at;
     };
-    later(last_success, s.last_success);
-    later(last_failure, s.last_failure);
+    later(last_success, s.last_success_at);
+    later(last_failure, s.last_failure_at);
   }
 };
 
@@ -114,6 +114,7 @@ struct MetricsExporter::Impl {
       query.recent_failures = 0;
       query.recent_durations = 0;
       query.periods = false;
+      query.records = false;
       auto report = (*platform)->stats(query);
       if (!report) return std::unexpected(report.error());
       for (auto& d : report->deployments) out.push_back(std::move(d));
@@ -180,7 +181,7 @@ Result<std::string> MetricsExporter::scrape(MetricsFormat format) {
     }
   };
   stamps("task_last_success_timestamp_seconds", "When the newest successful run ended, in Unix time.", &Totals::last_success);
-  stamps("task_last_failure_timestamp_seconds", "When the newest failed, timed-out or lost run ended, in Unix time.",
+  stamps("task_last_failure_timestamp_seconds", "When the newest failed, timed-out or lost run ended (a lost one: started), in Unix time.",
          &Totals::last_failure);
   family(out, format, "task_deployment", "info", "The current revision of each deployment.");
   for (const auto& [k, d] : deployed) {

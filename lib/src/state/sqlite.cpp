@@ -112,6 +112,12 @@ std::string Statement::text(int column) const {
            : std::string{};
 }
 
+std::string_view Statement::blob_view(int column) const {
+  const auto* data = static_cast<const char*>(sqlite3_column_blob(stmt_.get(), column));
+  const auto size = sqlite3_column_bytes(stmt_.get(), column);
+  return data == nullptr ? std::string_view() : std::string_view(data, static_cast<std::size_t>(size));
+}
+
 std::string Statement::blob(int column) const {
   const auto* p = static_cast<const char*>(sqlite3_column_blob(stmt_.get(), column));
   return p ? std::string(p, static_cast<std::size_t>(sqlite3_column_bytes(stmt_.get(), column))) : std::string{};

@@ -109,93 +109,170 @@ std::int64_t ceil_to(std::int64_t ms, std::int64_t step) {
 
 // The figures of the runs of one UTC hour (or the part of it in the window): what every
 // larger figure is made of, and what the store keeps for hours whose runs are all done.
+// Its arrays are slices of the values of all the hours read together (Hours), so reading
+// a week of a thousand deployments allocates a few growing arrays, not an array an hour.
+struct Slice {
+  std::size_t at = 0, size = 0;
+};
+
 struct Hour {
   std::int64_t start = 0;
   OutcomeCounts counts;
-  std::vector<std::int64_t> durations, lateness;  // in fire-time order
+  Slice durations, lateness;  // in fire-time order
+  Slice failures;             // the newest ids, newest first
   std::int64_t last_success = 0, last_failure = 0;
   std::int64_t last_fault = 0;  // the newest run the platform could not start or run
-  std::vector<std::int64_t> failures;  // the newest ids, newest first
+  std::int64_t last_success_at = 0, last_failure_at = 0;  // when those two ended (lost: started)
 };
 
-Hour summarize(const RunSample* begin, const RunSample* end, std::int64_t start) {
+struct Hours {
+  std::vector<Hour> hours;
+  std::vector<std::int64_t> values;  // every slice's
+  const std::int64_t* begin(Slice s) const { return values.data() + s.at; }
+  const std::int64_t* end(Slice s) const { return values.data() + s.at + s.size; }
+  void clear() {
+    hours.clear();
+    values.clear();
+  }
+};
+
+template <class Keep, class Value>
+Slice append(Hours& into, const RunSample* begin, const RunSample* end, Keep keep, Value value) {
+  Slice s{into.values.size(), 0};
+  for (const auto* r = begin; r != end; ++r) {
+    if (keep(*r)) into.values.push_back(value(*r));
+  }
+  s.size = into.values.size() - s.at;
+  return s;
+}
+
+void summarize(const RunSample* begin, const RunSample* end, std::int64_t start, Hours& into) {
   Hour h;
   h.start = start;
   for (const auto* r = begin; r != end; ++r) {
     h.counts.add(r->outcome);
-    if (has_duration(*r)) h.durations.push_back(r->finished_ms - r->started_ms);
-    if (has_lateness(*r)) h.lateness.push_back(r->started_ms - r->scheduled_ms);
-    if (r->outcome == RunOutcome::succeeded) h.last_success = std::max(h.last_success, r->id);
-    if (r->outcome == RunOutcome::error) h.last_fault = std::max(h.last_fault, r->id);
-    if (is_failure(r->outcome)) {
-      h.last_failure = std::max(h.last_failure, r->id);
-      h.failures.push_back(r->id);
+    // When it ended; a lost run never did: when it was last known of.
+    const auto ended = r->finished_ms != RunSample::none  ? r->finished_ms
+                       : r->started_ms != RunSample::none ? r->started_ms
+                                                          : r->scheduled_ms;
+    if (r->outcome == RunOutcome::succeeded && r->id > h.last_success) {
+      h.last_success = r->id;
+      h.last_success_at = ended;
     }
+    if (is_failure(r->outcome) && r->id > h.last_failure) {
+      h.last_failure = r->id;
+      h.last_failure_at = ended;
+    }
+    if (r->outcome == RunOutcome::error) h.last_fault = std::max(h.last_fault, r->id);
   }
-  std::sort(h.failures.begin(), h.failures.end(), std::greater<>());
-  if (h.failures.size() > kept_failures) h.failures.resize(kept_failures);
-  return h;
+  h.durations = append(into, begin, end, has_duration, [](const RunSample& r) { return r.finished_ms - r.started_ms; });
+  h.lateness = append(into, begin, end, has_lateness, [](const RunSample& r) { return r.started_ms - r.scheduled_ms; });
+  h.failures = append(into, begin, end, [](const RunSample& r) { return is_failure(r.outcome); },
+                      [](const RunSample& r) { return r.id; });
+  auto* f = into.values.data() + h.failures.at;
+  std::sort(f, f + h.failures.size, std::greater<>());
+  h.failures.size = std::min(h.failures.size, kept_failures);
+  into.values.resize(h.failures.at + h.failures.size);
+  into.hours.push_back(h);
 }
 
-// The stored form: a version byte, then 64-bit integers in this machine's byte order (the
-// store is local): the counts, the last success, failure and fault, and three counted
-// arrays. Summaries of another version are read from the runs again (and stored anew).
-constexpr char summary_version = 3;
+// The stored form: a version byte, then integers as zigzag LEB128 varints (a few bytes
+// each, so a week of a thousand deployments' summaries is a few megabytes): the counts,
+// the last success, failure and fault, when the first two ended, and three counted arrays. Summaries of another
+// version are read from the runs again (and stored anew).
+constexpr char summary_version = 5;
 
-void put(std::string& out, std::int64_t v) { out.append(reinterpret_cast<const char*>(&v), sizeof v); }
-void put(std::string& out, const std::vector<std::int64_t>& v) {
-  put(out, static_cast<std::int64_t>(v.size()));
-  if (!v.empty()) out.append(reinterpret_cast<const char*>(v.data()), v.size() * sizeof(std::int64_t));
+void put(std::string& out, std::int64_t v) {
+  auto u = (static_cast<std::uint64_t>(v) << 1) ^ static_cast<std::uint64_t>(v >> 63);
+  while (u >= 0x80) {
+    out += static_cast<char>((u & 0x7f) | 0x80);
+    u >>= 7;
+  }
+  out += static_cast<char>(u);
+}
+void put(std::string& out, const Hours& all, Slice s) {
+  put(out, static_cast<std::int64_t>(s.size));
+  for (const auto* v = all.begin(s); v != all.end(s); ++v) put(out, *v);
 }
 
-std::string encode(const Hour& h) {
+std::string encode(const Hours& all, const Hour& h) {
   std::string out(1, summary_version);
-  out.reserve(1 + 8 * (12 + h.durations.size() + h.lateness.size() + h.failures.size()));
+  out.reserve(1 + 3 * (15 + h.durations.size + h.lateness.size + h.failures.size));
   const auto& c = h.counts;
   for (auto v : {c.runs, c.succeeded, c.failed, c.timed_out, c.skipped, c.lost, c.cancelled, c.errors, c.unfinished,
-                 h.last_success, h.last_failure, h.last_fault}) {
+                 h.last_success, h.last_failure, h.last_fault, h.last_success_at, h.last_failure_at}) {
     put(out, v);
   }
-  put(out, h.failures);
-  put(out, h.durations);
-  put(out, h.lateness);
+  put(out, all, h.failures);
+  put(out, all, h.durations);
+  put(out, all, h.lateness);
   return out;
 }
 
-bool decode(std::string_view in, std::int64_t start, Hour& h) {
+std::string encode_empty() {
+  Hours none;
+  return encode(none, Hour{});
+}
+
+// Appends the hour `in` holds to `into`; false (and nothing appended) when it is not a
+// summary of this version.
+bool decode(std::string_view in, std::int64_t start, Hours& into) {
   if (in.empty() || in[0] != summary_version) return false;
-  std::size_t at = 1;
+  const auto* at = reinterpret_cast<const unsigned char*>(in.data()) + 1;
+  const auto* const end = reinterpret_cast<const unsigned char*>(in.data()) + in.size();
+  const auto values_before = into.values.size();
   auto get = [&](std::int64_t& v) {
-    if (at + sizeof v > in.size()) return false;
-    std::memcpy(&v, in.data() + at, sizeof v);
-    at += sizeof v;
-    return true;
+    std::uint64_t u = 0;
+    for (int shift = 0; shift < 64; shift += 7) {
+      if (at == end) return false;
+      const auto byte = *at++;
+      u |= static_cast<std::uint64_t>(byte & 0x7f) << shift;
+      if (byte < 0x80) {
+        v = static_cast<std::int64_t>(u >> 1) ^ -static_cast<std::int64_t>(u & 1);
+        return true;
+      }
+    }
+    return false;
   };
-  auto get_all = [&](std::vector<std::int64_t>& v) {
+  auto get_all = [&](Slice& s) {
     std::int64_t n = 0;
-    if (!get(n) || n < 0 || at + static_cast<std::size_t>(n) * sizeof(std::int64_t) > in.size()) return false;
-    v.resize(static_cast<std::size_t>(n));
-    if (!v.empty()) std::memcpy(v.data(), in.data() + at, v.size() * sizeof(std::int64_t));
-    at += v.size() * sizeof(std::int64_t);
+    if (!get(n) || n < 0 || n > end - at) return false;  // a byte at least each
+    s = {into.values.size(), static_cast<std::size_t>(n)};
+    into.values.resize(s.at + s.size);
+    for (std::size_t k = 0; k < s.size; ++k) {
+      if (!get(into.values[s.at + k])) return false;
+    }
     return true;
   };
+  Hour h;
   h.start = start;
   auto& c = h.counts;
   for (auto* v : {&c.runs, &c.succeeded, &c.failed, &c.timed_out, &c.skipped, &c.lost, &c.cancelled, &c.errors,
-                  &c.unfinished, &h.last_success, &h.last_failure, &h.last_fault}) {
+                  &c.unfinished, &h.last_success, &h.last_failure, &h.last_fault, &h.last_success_at,
+                  &h.last_failure_at}) {
     if (!get(*v)) return false;
   }
-  return get_all(h.failures) && get_all(h.durations) && get_all(h.lateness) && at == in.size();
+  if (!get_all(h.failures) || !get_all(h.durations) || !get_all(h.lateness) || at != end) {
+    into.values.resize(values_before);
+    return false;
+  }
+  // An hour without runs holds nothing worth a place.
+  if (h.counts.runs + h.counts.unfinished > 0) {
+    into.hours.push_back(h);
+  } else {
+    into.values.resize(values_before);
+  }
+  return true;
 }
 
-// Appends the hours of samples (in fire-time order) to `out`, one per UTC hour.
-void split_hours(const std::vector<RunSample>& samples, std::vector<Hour>& out) {
+// Appends the hours of samples (in fire-time order) to `into`, one per UTC hour.
+void split_hours(const std::vector<RunSample>& samples, Hours& into) {
   std::size_t i = 0;
   while (i < samples.size()) {
     const auto start = floor_to(samples[i].scheduled_ms, hour_ms);
     std::size_t j = i;
     while (j < samples.size() && samples[j].scheduled_ms < start + hour_ms) ++j;
-    out.push_back(summarize(samples.data() + i, samples.data() + j, start));
+    summarize(samples.data() + i, samples.data() + j, start, into);
     i = j;
   }
 }
@@ -205,12 +282,11 @@ struct ToSave {
   std::string summary;
 };
 
-// The hours of a deployment's runs in the window: whole hours from their stored summaries
-// where those are current, everything else from the runs, read at one moment. Summaries of
-// finished hours read from the runs are stored for the next time.
-Result<std::vector<Hour>> load_hours(Store& store, std::int64_t deployment, Timestamp since, Timestamp until,
-                                     Timestamp now) {
-  std::vector<Hour> hours;
+// The hours of a deployment's runs in the window, appended to `into`: whole hours from
+// their stored summaries where those are current, everything else from the runs, read at
+// one moment. Summaries of finished hours read from the runs are stored for next time.
+Result<void> load_hours(Store& store, std::int64_t deployment, Timestamp since, Timestamp until, Timestamp now,
+                        Hours& into) {
   std::vector<ToSave> to_save;
   const auto from = since.time_since_epoch().count(), to = until.time_since_epoch().count();
   const auto whole_from = ceil_to(from, hour_ms), whole_to = floor_to(to, hour_ms);
@@ -218,7 +294,7 @@ Result<std::vector<Hour>> load_hours(Store& store, std::int64_t deployment, Time
   auto raw = [&](std::int64_t a, std::int64_t b) -> Result<void> {
     samples.clear();
     if (auto r = store.run_samples(deployment, Timestamp(milliseconds(a)), Timestamp(milliseconds(b)), samples); !r) return r;
-    split_hours(samples, hours);
+    split_hours(samples, into);
     return {};
   };
   auto body = [&]() -> Result<void> {
@@ -226,21 +302,19 @@ Result<std::vector<Hour>> load_hours(Store& store, std::int64_t deployment, Time
     if (from < whole_from) {
       if (auto r = raw(from, whole_from); !r) return r;
     }
-    auto rows = store.run_hours(deployment, Timestamp(milliseconds(whole_from)), Timestamp(milliseconds(whole_to)));
-    if (!rows) return std::unexpected(rows.error());
-    for (const auto& row : *rows) {
-      const auto start = row.hour.time_since_epoch().count();
-      Hour h;
-      if (row.summary && decode(*row.summary, start, h)) {
-        if (h.counts.runs + h.counts.unfinished > 0) hours.push_back(std::move(h));
-        continue;
-      }
-      const auto before = hours.size();
+    auto each = [&](std::int64_t start, std::int64_t generation, std::optional<std::string_view> summary) -> Result<void> {
+      if (summary && decode(*summary, start, into)) return {};
+      const auto before = into.hours.size();
       if (auto r = raw(start, start + hour_ms); !r) return r;
-      const bool done = hours.size() == before || hours.back().counts.unfinished == 0;
+      const bool none = into.hours.size() == before;
+      const bool done = none || into.hours.back().counts.unfinished == 0;
       if (done && start + hour_ms <= now.time_since_epoch().count()) {
-        to_save.push_back({start, row.generation, hours.size() == before ? encode(Hour{}) : encode(hours.back())});
+        to_save.push_back({start, generation, none ? encode_empty() : encode(into, into.hours.back())});
       }
+      return {};
+    };
+    if (auto r = store.each_run_hour(deployment, Timestamp(milliseconds(whole_from)), Timestamp(milliseconds(whole_to)), each); !r) {
+      return r;
     }
     if (whole_to < to) return raw(whole_to, to);
     return {};
@@ -249,11 +323,19 @@ Result<std::vector<Hour>> load_hours(Store& store, std::int64_t deployment, Time
   // A cache: when it cannot be written (a read-only store, a busy writer), the figures
   // are the same, only the next time is slower.
   for (const auto& s : to_save) store.save_hour_summary(deployment, Timestamp(milliseconds(s.hour)), s.generation, s.summary);
-  return hours;
+  return {};
 }
 
-DeploymentStats deployment_stats(const Deployment& d, const StatsQuery& query, const std::vector<Hour>& hours,
+// Buffers reused from one deployment to the next.
+struct Scratch {
+  Hours hours;
+  std::vector<std::int64_t> durations, lateness, period_durations, period_lateness, failures;
+};
+
+DeploymentStats deployment_stats(const Deployment& d, const StatsQuery& query, Scratch& scratch,
                                  const std::function<std::optional<Run>(std::int64_t)>& run_of) {
+  const auto& all = scratch.hours;
+  const auto& hours = all.hours;
   DeploymentStats out;
   out.deployment = d;
   const std::int64_t step = query.by == StatsPeriod::hour ? hour_ms : 24 * hour_ms;
@@ -264,16 +346,15 @@ DeploymentStats deployment_stats(const Deployment& d, const StatsQuery& query, c
   } else {
     out.periods.push_back(PeriodStats{Timestamp(milliseconds(first)), {}, {}, {}});  // the whole window, dropped below
   }
-  std::size_t total_durations = 0, total_lateness = 0;
-  for (const auto& h : hours) {
-    total_durations += h.durations.size();
-    total_lateness += h.lateness.size();
-  }
-  std::vector<std::int64_t> durations, lateness, period_durations, period_lateness;
-  durations.reserve(total_durations);
-  lateness.reserve(total_lateness);
-  std::int64_t last_success = 0, last_failure = 0, last_fault = 0;
-  std::vector<std::int64_t> failures;
+  auto& durations = scratch.durations;
+  auto& lateness = scratch.lateness;
+  auto& period_durations = scratch.period_durations;
+  auto& period_lateness = scratch.period_lateness;
+  auto& failures = scratch.failures;
+  durations.clear();
+  lateness.clear();
+  failures.clear();
+  std::int64_t last_success = 0, last_failure = 0, last_fault = 0, last_success_at = 0, last_failure_at = 0;
 
   std::size_t i = 0;
   for (std::size_t p = 0; p < out.periods.size(); ++p) {
@@ -285,15 +366,21 @@ DeploymentStats deployment_stats(const Deployment& d, const StatsQuery& query, c
       const auto& h = hours[i];
       period.counts += h.counts;
       if (query.periods) {
-        period_durations.insert(period_durations.end(), h.durations.begin(), h.durations.end());
-        period_lateness.insert(period_lateness.end(), h.lateness.begin(), h.lateness.end());
+        period_durations.insert(period_durations.end(), all.begin(h.durations), all.end(h.durations));
+        period_lateness.insert(period_lateness.end(), all.begin(h.lateness), all.end(h.lateness));
       }
-      durations.insert(durations.end(), h.durations.begin(), h.durations.end());
-      lateness.insert(lateness.end(), h.lateness.begin(), h.lateness.end());
-      last_success = std::max(last_success, h.last_success);
-      last_failure = std::max(last_failure, h.last_failure);
+      durations.insert(durations.end(), all.begin(h.durations), all.end(h.durations));
+      lateness.insert(lateness.end(), all.begin(h.lateness), all.end(h.lateness));
+      if (h.last_success > last_success) {
+        last_success = h.last_success;
+        last_success_at = h.last_success_at;
+      }
+      if (h.last_failure > last_failure) {
+        last_failure = h.last_failure;
+        last_failure_at = h.last_failure_at;
+      }
       last_fault = std::max(last_fault, h.last_fault);
-      failures.insert(failures.end(), h.failures.begin(), h.failures.end());
+      failures.insert(failures.end(), all.begin(h.failures), all.end(h.failures));
     }
     out.counts += period.counts;
     if (!query.periods) continue;
@@ -304,13 +391,17 @@ DeploymentStats deployment_stats(const Deployment& d, const StatsQuery& query, c
 
   const auto keep = std::min(durations.size(), query.recent_durations);
   out.recent_durations.assign(durations.end() - static_cast<std::ptrdiff_t>(keep), durations.end());
-  out.duration_histogram = histogram(durations, duration_bounds_ms);
-  out.lateness_histogram = histogram(lateness, lateness_bounds_ms);
+  if (query.histograms) {
+    out.duration_histogram = histogram(durations, duration_bounds_ms);
+    out.lateness_histogram = histogram(lateness, lateness_bounds_ms);
+  }
   out.duration = percentiles(durations);
   out.lateness = percentiles(lateness);
 
+  if (last_success_at != 0) out.last_success_at = Timestamp(milliseconds(last_success_at));
+  if (last_failure_at != 0) out.last_failure_at = Timestamp(milliseconds(last_failure_at));
   auto fetch = [&](std::int64_t id) -> std::optional<Run> {
-    if (id == 0) return std::nullopt;
+    if (id == 0 || !query.records) return std::nullopt;
     return run_of(id);
   };
   out.last_success = fetch(last_success);
@@ -349,10 +440,11 @@ Result<StatsReport> compute_stats(Store& store, const StatsQuery& query) {
     if (!query.env.empty() && d.env != query.env) continue;
     chosen.push_back(d);
   }
+  Scratch scratch;
   for (const auto& d : chosen) {
-    auto hours = load_hours(store, d.id, query.since, query.until, query.now);
-    if (!hours) return std::unexpected(hours.error());
-    report.deployments.push_back(deployment_stats(d, query, *hours, [&](std::int64_t id) -> std::optional<Run> {
+    scratch.hours.clear();
+    if (auto r = load_hours(store, d.id, query.since, query.until, query.now, scratch.hours); !r) return std::unexpected(r.error());
+    report.deployments.push_back(deployment_stats(d, query, scratch, [&](std::int64_t id) -> std::optional<Run> {
       auto run = store.get_run(id);
       if (!run) return std::nullopt;
       return to_run(*run);
@@ -369,11 +461,13 @@ Result<std::size_t> summarize_finished_hours(Store& store, std::int64_t deployme
   // Consecutive stale hours (a day at most) are read in one go.
   constexpr std::size_t batch = 24;
   std::size_t i = 0;
+  Hours hours;
   while (i < stale->size() && !(stop && stop())) {
     std::size_t j = i + 1;
     while (j < stale->size() && j - i < batch && (*stale)[j] == (*stale)[j - 1] - milliseconds(hour_ms)) ++j;
     const auto from = (*stale)[j - 1], to = (*stale)[i] + milliseconds(hour_ms);
-    if (auto r = load_hours(store, deployment_id, from, to, now); !r) return std::unexpected(r.error());
+    hours.clear();
+    if (auto r = load_hours(store, deployment_id, from, to, now, hours); !r) return std::unexpected(r.error());
     i = j;
   }
   return i;
@@ -382,9 +476,9 @@ Result<std::size_t> summarize_finished_hours(Store& store, std::int64_t deployme
 Result<RecentHealth> recent_health(Store& store, std::int64_t deployment_id, Timestamp since, Timestamp until,
                                    std::size_t outcomes) {
   RecentHealth health;
-  auto hours = load_hours(store, deployment_id, since, until, until);
-  if (!hours) return std::unexpected(hours.error());
-  for (const auto& h : *hours) health.counts += h.counts;
+  Hours hours;
+  if (auto r = load_hours(store, deployment_id, since, until, until, hours); !r) return std::unexpected(r.error());
+  for (const auto& h : hours.hours) health.counts += h.counts;
   auto recent = store.recent_runs(deployment_id, outcomes);
   if (!recent) return std::unexpected(recent.error());
   for (auto it = recent->rbegin(); it != recent->rend(); ++it) health.outcomes.push_back(it->outcome);
@@ -406,9 +500,9 @@ DeploymentStats stats_of_runs(const Deployment& d, const std::vector<Run>& runs,
     samples.push_back(RunSample{static_cast<std::int64_t>(k + 1), r.scheduled_at.time_since_epoch().count(), ms(r.started_at),
                                 ms(r.finished_at), r.exit_code ? *r.exit_code : RunSample::none, r.outcome, r.trigger});
   }
-  std::vector<Hour> hours;
-  split_hours(samples, hours);
-  return deployment_stats(d, query, hours, [&](std::int64_t id) -> std::optional<Run> {
+  Scratch scratch;
+  split_hours(samples, scratch.hours);
+  return deployment_stats(d, query, scratch, [&](std::int64_t id) -> std::optional<Run> {
     if (id < 1 || static_cast<std::size_t>(id) > order.size()) return std::nullopt;
     return runs[order[static_cast<std::size_t>(id) - 1]];
   });
@@ -427,7 +521,7 @@ RecentHealth health_of_runs(const std::vector<Run>& runs, Timestamp since, Times
 
 void order_worst_first(std::vector<DeploymentStats>& all) {
   auto last_failure = [](const DeploymentStats& s) {
-    return s.last_failure && s.last_failure->finished_at ? s.last_failure->finished_at->time_since_epoch().count() : 0;
+    return s.last_failure_at ? s.last_failure_at->time_since_epoch().count() : 0;
   };
   std::stable_sort(all.begin(), all.end(), [&](const DeploymentStats& a, const DeploymentStats& b) {
     const auto ra = a.counts.success_rate(), rb = b.counts.success_rate();

@@ -645,6 +645,24 @@ Result<std::vector<HourRecord>> Store::run_hours(std::int64_t deployment_id, Tim
   });
 }
 
+Result<void> Store::each_run_hour(
+    std::int64_t deployment_id, Timestamp from, Timestamp to,
+    const std::function<Result<void>(std::int64_t, std::int64_t, std::optional<std::string_view>)>& each) {
+  auto s = impl_->statements.get(impl_->db.get(),
+                      "SELECT hour, generation, summary_generation, summary FROM run_hours"
+                      " WHERE deployment_id = ? AND hour >= ? AND hour < ? ORDER BY hour");
+  s.bind(1, deployment_id).bind(2, millis(from)).bind(3, millis(to));
+  for (;;) {
+    auto row = s.step();
+    if (!row) return std::unexpected(row.error());
+    if (!*row) return {};
+    const auto generation = s.integer(1);
+    std::optional<std::string_view> summary;
+    if (s.integer(2) == generation) summary = s.blob_view(3);
+    if (auto r = each(s.integer(0), generation, summary); !r) return r;
+  }
+}
+
 Result<std::vector<Timestamp>> Store::stale_hours(std::int64_t deployment_id, Timestamp before) {
   sqlite::Statement s(impl_->db.get(),
                       "SELECT hour FROM run_hours WHERE deployment_id = ? AND hour < ?"

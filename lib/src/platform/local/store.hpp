@@ -203,6 +203,11 @@ class Store {
   Result<void> run_samples(std::int64_t deployment_id, Timestamp since, Timestamp until, std::vector<RunSample>& out);
   // The hours in [from, to) that have (or had) runs, oldest first.
   Result<std::vector<HourRecord>> run_hours(std::int64_t deployment_id, Timestamp from, Timestamp to);
+  // The same, each row handed to `each` as it is read; the summary (absent when stale)
+  // points into the store's memory and is valid during the call only.
+  Result<void> each_run_hour(std::int64_t deployment_id, Timestamp from, Timestamp to,
+                             const std::function<Result<void>(std::int64_t hour_ms, std::int64_t generation,
+                                                              std::optional<std::string_view> summary)>& each);
   // The hours before `before` whose summary is missing or out of date, newest first.
   Result<std::vector<Timestamp>> stale_hours(std::int64_t deployment_id, Timestamp before);
   // Keeps `summary` for the hour unless its runs changed since `generation`.
