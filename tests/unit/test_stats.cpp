@@ -3,6 +3,7 @@
 // what a plain reading of the definitions (lib/include/task/stats.hpp) gives, on the first
 // call (read from the runs) and on the second (read from the hour summaries).
 #include <doctest/doctest.h>
+#include <fmt/format.h>
 #include <sqlite3.h>
 #include <stdlib.h>
 
@@ -474,4 +475,39 @@ TEST_CASE("worst first, and the first period a chart draws") {
   young.deployment.created_at = ms(base - 3 * day);
   young.periods[2].counts.runs = 0;
   CHECK(task::first_drawn_period(young) == 0);  // older than the window
+}
+
+TEST_CASE("many deployments: every one's figures exact and in order, from the runs and from the summaries") {
+  StateDir state;
+  auto store = task::Store::open(state.path);
+  REQUIRE(store.has_value());
+  // 240 deployments, each with its own few runs: one deployment's hours never leak into the next's.
+  constexpr int deployments = 240;
+  std::vector<std::vector<Row>> rows(deployments);
+  std::vector<std::int64_t> first_ids;
+  std::int64_t next_id = 1;
+  for (int k = 0; k < deployments; ++k) {
+    const auto d = deploy(*store, fmt::format("d{:03}", k));
+    for (int i = 0; i < 3 + k % 7; ++i) {
+      const auto scheduled = base + i * hour + k * 1000;
+      const auto started = scheduled + k % 13 + i;
+      const char* outcome = (i + k) % 5 == 0 ? "failed" : (i + k) % 11 == 0 ? "lost" : "succeeded";
+      rows[static_cast<std::size_t>(k)].push_back(
+          {scheduled, started, std::string_view(outcome) == "lost" ? std::nullopt : std::optional(started + 100 + k), outcome,
+           std::string_view(outcome) == "failed" ? std::optional(1) : std::optional(0)});
+    }
+    insert(state.path, d, rows[static_cast<std::size_t>(k)]);
+    first_ids.push_back(next_id);
+    next_id += static_cast<std::int64_t>(rows[static_cast<std::size_t>(k)].size());
+  }
+  for (const char* pass : {"from the runs", "from the summaries"}) {
+    CAPTURE(pass);
+    auto report = stats(*store, base, base + 2 * day, task::StatsPeriod::day);
+    REQUIRE(report.deployments.size() == deployments);
+    for (std::size_t k = 0; k < deployments; ++k) {
+      CAPTURE(k);
+      CHECK(report.deployments[k].deployment.task == fmt::format("d{:03}", k));
+      check_deployment(report.deployments[k], rows[k], first_ids[k], base, base + 2 * day, day);
+    }
+  }
 }
