@@ -71,8 +71,8 @@ void render_deployment(Context& ctx, StatsPeriod by, const task::DeploymentStats
   if (c.errors > 0) {
     // Not the task's failure: the engine was down, the image missing, the cluster refused.
     const auto faults = fmt::format("{} fault{}", c.errors, c.errors == 1 ? "" : "s");
-  out += fmt::format("  platform      {} {}\n", ctx.out.paint(Style::accent, faults),
-                     ctx.out.paint(Style::muted, "(could not start or run; in neither rate)"));
+    out += fmt::format("  platform      {} {}\n", ctx.out.paint(Style::accent, faults),
+                       ctx.out.paint(Style::muted, "(could not start or run; in neither rate)"));
     if (s.last_fault) out += "  last fault    " + run_line(ctx, *s.last_fault) + "\n";
   }
   if (c.runs == 0 && c.unfinished == 0) {

@@ -30,8 +30,6 @@ std::array<std::int64_t, kinds> split(const task::OutcomeCounts& c) {
   return {c.succeeded, c.failed, c.timed_out, c.lost, c.skipped + c.cancelled, c.errors};
 }
 
-std::int64_t total(const task::OutcomeCounts& c) { return c.runs; }  // platform faults among them
-
 }  // namespace
 
 std::string sparkline(const std::vector<std::int64_t>& values, bool fancy) {
@@ -83,7 +81,7 @@ std::string outcome_chart(const std::vector<task::PeriodStats>& periods, task::S
   constexpr int rows = 6;
   const int unit = fancy ? 8 : 1;  // eighths of a cell, or whole cells
   std::int64_t most = 0;
-  for (const auto& p : periods) most = std::max(most, total(p.counts));
+  for (const auto& p : periods) most = std::max(most, p.counts.runs);
   if (periods.empty() || most == 0) return {};
 
   const std::string top = fmt::format("{}", most);
@@ -97,14 +95,14 @@ std::string outcome_chart(const std::vector<task::PeriodStats>& periods, task::S
   std::vector<std::array<int, kinds>> tops;
   for (std::size_t i = first; i < periods.size(); ++i) {
     const auto counts = split(periods[i].counts);
-    const std::int64_t all = total(periods[i].counts);
+    const std::int64_t total = periods[i].counts.runs;
     std::array<int, kinds> top_of{};
     std::int64_t cumulative = 0;
     int previous = 0;
-    const std::int64_t height = all == 0 ? 0 : (all * rows * unit + most - 1) / most;  // ceil
+    const std::int64_t height = total == 0 ? 0 : (total * rows * unit + most - 1) / most;  // ceil
     for (int k = 0; k < kinds; ++k) {
       cumulative += counts[static_cast<std::size_t>(k)];
-      int at = all == 0 ? 0 : static_cast<int>((cumulative * height + all / 2) / all);
+      int at = total == 0 ? 0 : static_cast<int>((cumulative * height + total / 2) / total);
       if (counts[static_cast<std::size_t>(k)] > 0 && at <= previous) at = previous + 1;  // never hidden
       top_of[static_cast<std::size_t>(k)] = at;
       previous = at;

@@ -451,19 +451,17 @@ TEST_CASE("worst first, and the first period a chart draws") {
     s.counts.succeeded = s.counts.runs = succeeded;
     s.counts.failed = failed;
     s.counts.runs += failed;
-    if (failed_at > 0) {
-      s.last_failure = task::Run{};
-      s.last_failure->finished_at = ms(failed_at);
-    }
+    if (failed_at > 0) s.last_failure_at = ms(failed_at);
     return s;
   };
-  std::vector<task::DeploymentStats> all = {with("none", 0, 0, 0), with("fine", 10, 0, 0), with("older", 9, 1, base),
-                                            with("newer", 9, 1, base + hour), with("half", 1, 1, base)};
+  // "late" failed after "early": by name it would come second.
+  std::vector<task::DeploymentStats> all = {with("none", 0, 0, 0), with("fine", 10, 0, 0), with("early", 9, 1, base),
+                                            with("late", 9, 1, base + hour), with("half", 1, 1, base)};
   task::order_worst_first(all);
   std::vector<std::string> names;
   for (const auto& s : all) names.push_back(s.deployment.task);
   // The lowest rate first, equal rates by the newest failure, no rate yet last.
-  CHECK(names == std::vector<std::string>{"half", "newer", "older", "fine", "none"});
+  CHECK(names == std::vector<std::string>{"half", "late", "early", "fine", "none"});
 
   task::DeploymentStats young;
   for (int d = 0; d < 7; ++d) young.periods.push_back({ms(base + d * day), {}, {}, {}});

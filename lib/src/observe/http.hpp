@@ -6,6 +6,7 @@
 //
 // Header-only on purpose: the module and task each get their own copy of these inline
 // classes, and the module needs no symbol of task's.
+#include <algorithm>
 #include <functional>
 #include <map>
 #include <memory>
@@ -31,11 +32,9 @@ struct Request {
   }
   // A header's first value by its name in any case; "" when absent.
   std::string header(std::string_view name) const {
+    auto lower = [](char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; };
     for (const auto& [key, value] : headers) {
-      if (key.size() != name.size()) continue;
-      bool same = true;
-      for (std::size_t i = 0; i < key.size() && same; ++i) same = (key[i] | 0x20) == (name[i] | 0x20);
-      if (same) return value;
+      if (std::ranges::equal(key, name, {}, lower, lower)) return value;
     }
     return {};
   }

@@ -21,7 +21,7 @@ struct ListenAddress {
 // Errc::invalid_input naming `flag` and the forms that work.
 Result<ListenAddress> parse_listen_address(std::string_view text, std::string_view flag);
 
-// Binds `server`; the port chosen when it was 0 is written back. Errc::unavailable saying
+// Binds `server`; the port chosen when it was 0 is written back. Errc::conflict saying
 // what to do when the port is taken or the address is not this machine's.
 Result<void> bind_server(http::Server& server, ListenAddress& address, std::string_view flag);
 

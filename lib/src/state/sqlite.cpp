@@ -118,11 +118,6 @@ std::string_view Statement::blob_view(int column) const {
   return data == nullptr ? std::string_view() : std::string_view(data, static_cast<std::size_t>(size));
 }
 
-std::string Statement::blob(int column) const {
-  const auto* p = static_cast<const char*>(sqlite3_column_blob(stmt_.get(), column));
-  return p ? std::string(p, static_cast<std::size_t>(sqlite3_column_bytes(stmt_.get(), column))) : std::string{};
-}
-
 std::string_view Statement::text_view(int column) const {
   auto* p = sqlite3_column_text(stmt_.get(), column);
   return p ? std::string_view(reinterpret_cast<const char*>(p), static_cast<std::size_t>(sqlite3_column_bytes(stmt_.get(), column)))

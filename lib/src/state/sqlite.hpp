@@ -43,7 +43,6 @@ class Statement {
   std::int64_t integer(int column) const;
   std::string text(int column) const;
   std::string_view text_view(int column) const;  // valid until the next step
-  std::string blob(int column) const;
   std::string_view blob_view(int column) const;  // valid until the next step
   bool is_null(int column) const;
 

@@ -634,15 +634,13 @@ Result<void> Store::run_samples(std::int64_t deployment_id, Timestamp since, Tim
 }
 
 Result<std::vector<HourRecord>> Store::run_hours(std::int64_t deployment_id, Timestamp from, Timestamp to) {
-  auto s = impl_->statements.get(impl_->db.get(),
-                      "SELECT hour, generation, summary_generation, summary FROM run_hours"
-                      " WHERE deployment_id = ? AND hour >= ? AND hour < ? ORDER BY hour");
-  s.bind(1, deployment_id).bind(2, millis(from)).bind(3, millis(to));
-  return collect<HourRecord>(s, [](const sqlite::Statement& r) {
-    HourRecord h{from_millis(r.integer(0)), r.integer(1), {}};
-    if (r.integer(2) == h.generation) h.summary = r.blob(3);
-    return h;
+  std::vector<HourRecord> out;
+  auto r = each_run_hour(deployment_id, from, to, [&](std::int64_t hour, std::int64_t generation, auto summary) {
+    out.push_back({from_millis(hour), generation, summary ? std::optional<std::string>(*summary) : std::nullopt});
+    return Result<void>{};
   });
+  if (!r) return std::unexpected(r.error());
+  return out;
 }
 
 Result<void> Store::each_run_hour(
