@@ -38,7 +38,7 @@ url=$(jq -r .url "$home/dash.json")
 base=${url%%/\?token=*}
 token=${url##*token=}
 overview() { curl -s -o /dev/null -w '%{time_total}\n' -H "Authorization: Bearer $token" "$base/api/overview?window=$1"; }
-echo "overview, first call (no hour summaries yet: reads every run, stores them): $(overview 7d) s"
+echo "overview, first call (no summaries yet: reads every run, stores those of the hours and days): $(overview 7d) s"
 echo "deployments in it: $(curl -s -H "Authorization: Bearer $token" "$base/api/overview" | jq '.deployments | length')"
 since=$(( ($(date +%s) - 7 * 86400) * 1000 ))
 hyperfine --warmup 3 --runs 30 -N \

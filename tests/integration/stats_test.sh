@@ -99,17 +99,21 @@ expect_eq "text: the axis fits a young task" "$(grep -cE '^ +\+-{4}$' <<<"$stead
 status=$(t status --no-color)
 expect_contains "status: sparkline" "$status" "++++x++++t-e"
 
-# The agent stores the summaries of finished hours by itself (here of suspended
+# The agent stores the summaries of finished hours and days by itself (here of suspended
 # deployments: it starts no runs); the figures read from them are the same.
-sqlite3 "$home/task.db" "UPDATE deployments SET state = 'suspended' WHERE state != 'removed'; UPDATE run_hours SET summary = NULL, summary_generation = 0"
+sqlite3 "$home/task.db" "UPDATE deployments SET state = 'suspended' WHERE state != 'removed';
+  UPDATE run_hours SET summary = NULL, summary_generation = 0; UPDATE run_days SET summary = NULL, summary_generation = 0"
+today=$(( $(date -u +%s) / 86400 * 86400000 ))
+days=$(sqlite3 "$home/task.db" "SELECT count(*) FROM run_days WHERE day < $today")
 t agent start >/dev/null
 for _ in $(seq 1 100); do  # ten seconds at most
   grep -q "stats: looked at" "$home/agent.log" 2>/dev/null && break
   sleep 0.1
 done
 t agent stop >/dev/null
-expect_contains "agent: summaries stored" "$(cat "$home/agent.log")" "stats: looked at 17 hour(s) of runs and stored their summaries"
+expect_contains "agent: summaries stored" "$(cat "$home/agent.log")" "stats: looked at 17 hour(s) and $days day(s) of runs and stored their summaries"
 expect_eq "agent: no hour left stale" "$(sqlite3 "$home/task.db" "SELECT count(*) FROM run_hours WHERE summary_generation != generation")" "0"
+expect_eq "agent: no finished day left stale" "$(sqlite3 "$home/task.db" "SELECT count(*) FROM run_days WHERE day < $today AND summary_generation != generation")" "0"
 expect_eq "agent: the same figures" "$(t stats --all --since 7d -o json | jq -c "$figures")" "$first"
 
 # Bad input: each a usage error (exit 2) or not found (exit 4) that says what to do.

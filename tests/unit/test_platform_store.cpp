@@ -232,7 +232,7 @@ TEST_CASE("environments are added in promotion order and removed only when unuse
   CHECK(store->list_environments()->size() == 3);
 }
 
-TEST_CASE("migration 5 keeps every run, its id sequence and its triggers, and admits the error outcome") {
+TEST_CASE("migrations 5 and 6 keep every run, its id sequence and its triggers, and admit the error outcome") {
   StateDir state;
   std::int64_t deployment = 0, removed = 0;
   {
@@ -249,7 +249,7 @@ TEST_CASE("migration 5 keeps every run, its id sequence and its triggers, and ad
   sqlite3* db = nullptr;
   REQUIRE(sqlite3_open((state.path / "task.db").c_str(), &db) == SQLITE_OK);
   REQUIRE(sqlite3_exec(db, ("DELETE FROM runs WHERE id = " + std::to_string(removed)).c_str(), nullptr, nullptr, nullptr) == SQLITE_OK);
-  REQUIRE(sqlite3_exec(db, "PRAGMA user_version = 4", nullptr, nullptr, nullptr) == SQLITE_OK);
+  REQUIRE(sqlite3_exec(db, "DROP TABLE run_days; PRAGMA user_version = 4", nullptr, nullptr, nullptr) == SQLITE_OK);
   sqlite3_close(db);
   auto store = task::Store::open(state.path);
   REQUIRE(store.has_value());
@@ -261,11 +261,17 @@ TEST_CASE("migration 5 keeps every run, its id sequence and its triggers, and ad
   CHECK(next->id == removed + 1);
   CHECK(next->outcome == task::RunOutcome::error);
   CHECK(store->add_run(scheduled(deployment, 110), at(110), at(110)).error().code == task::Errc::conflict);  // runs_once
-  // The hour's generation still advances with its runs (the stats summaries depend on it).
-  auto hours = store->run_hours(deployment, at(0), at(7200));
+  // The hour's and the day's generations still advance with their runs (the stats
+  // summaries depend on them); migration 6 made the day of the runs before it.
+  using task::SummaryLevel;
+  auto hours = store->summaries(SummaryLevel::hour, deployment, at(0), at(7200));
+  auto days = store->summaries(SummaryLevel::day, deployment, at(0), at(86400));
   REQUIRE(hours.has_value());
+  REQUIRE(days.has_value());
   REQUIRE(hours->size() == 1);
-  const auto before = hours->front().generation;
+  REQUIRE(days->size() == 1);
+  const auto hour_before = hours->front().generation, day_before = days->front().generation;
   REQUIRE(store->finish_run(next->id, task::RunOutcome::error, std::nullopt, "engine down", at(111)).has_value());
-  CHECK(store->run_hours(deployment, at(0), at(7200))->front().generation > before);
+  CHECK(store->summaries(SummaryLevel::hour, deployment, at(0), at(7200))->front().generation > hour_before);
+  CHECK(store->summaries(SummaryLevel::day, deployment, at(0), at(86400))->front().generation > day_before);
 }

@@ -80,6 +80,13 @@ void insert(const fs::path& state, std::int64_t deployment, const std::vector<Ro
   sqlite3_close(db);
 }
 
+void exec(const fs::path& state, const char* sql) {
+  sqlite3* db = nullptr;
+  REQUIRE(sqlite3_open((state / "task.db").c_str(), &db) == SQLITE_OK);
+  REQUIRE(sqlite3_exec(db, sql, nullptr, nullptr, nullptr) == SQLITE_OK);
+  sqlite3_close(db);
+}
+
 std::int64_t deploy(task::Store& store, const std::string& name) {
   task::Revision r;
   r.image.digest = "sha256:" + name;
@@ -163,17 +170,14 @@ void check_histogram(const task::Histogram& h, const std::vector<std::int64_t>& 
   }
 }
 
-// Checks one deployment's figures, by period, against rows whose ids are first_id, first_id + 1, …
-void check_deployment(const task::DeploymentStats& s, const std::vector<Row>& rows, std::int64_t first_id,
-                      std::int64_t since, std::int64_t until, std::int64_t step) {
+// Checks one deployment's figures of the whole window against rows whose ids are
+// first_id, first_id + 1, …
+void check_window(const task::DeploymentStats& s, const std::vector<Row>& rows, std::int64_t first_id,
+                  std::int64_t since, std::int64_t until) {
   Expected all;
-  std::map<std::int64_t, Expected> by_period;
   for (std::size_t i = 0; i < rows.size(); ++i) {
     const auto& r = rows[i];
-    if (r.scheduled < since || r.scheduled >= until) continue;
-    const auto id = first_id + static_cast<std::int64_t>(i);
-    add(all, r, id);
-    add(by_period[r.scheduled - ((r.scheduled % step) + step) % step], r, id);
+    if (r.scheduled >= since && r.scheduled < until) add(all, r, first_id + static_cast<std::int64_t>(i));
   }
   check_counts(s.counts, all);
   check_percentiles(s.duration, all.durations, true);
@@ -189,6 +193,18 @@ void check_deployment(const task::DeploymentStats& s, const std::vector<Row>& ro
   };
   CHECK(s.last_success_at == ended(s.last_success));
   CHECK(s.last_failure_at == ended(s.last_failure));
+}
+
+// Checks one deployment's figures, by period, against rows whose ids are first_id, first_id + 1, …
+void check_deployment(const task::DeploymentStats& s, const std::vector<Row>& rows, std::int64_t first_id,
+                      std::int64_t since, std::int64_t until, std::int64_t step) {
+  check_window(s, rows, first_id, since, until);
+  std::map<std::int64_t, Expected> by_period;
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    const auto& r = rows[i];
+    if (r.scheduled < since || r.scheduled >= until) continue;
+    add(by_period[r.scheduled - ((r.scheduled % step) + step) % step], r, first_id + static_cast<std::int64_t>(i));
+  }
   const auto first_period = since - ((since % step) + step) % step;
   REQUIRE(s.periods.size() == static_cast<std::size_t>((until - first_period + step - 1) / step));
   for (std::size_t p = 0; p < s.periods.size(); ++p) {
@@ -383,6 +399,42 @@ TEST_CASE("a million runs: every figure exact, from the runs and from the summar
   auto report = stats(*store, since, until, task::StatsPeriod::day);
   check_deployment(report.deployments[0], rows, 1, since, until, day);
   CHECK(report.deployments[0].counts.failed == 100'000 + 1);
+
+  // A week that starts and ends inside hours, as the dashboard's does: its 6 whole days are
+  // read from their summaries, the hours around them from theirs, the partial hours at its
+  // ends from the runs. With every hour summary dropped the figures are the same, and only
+  // the 18 + 7 hours outside the whole days are read (and stored) again.
+  exec(state.path, "UPDATE run_hours SET summary = NULL, summary_generation = 0");
+  const std::int64_t w_since = base + 2 * day + 5 * hour + 30 * 60'000, w_until = base + 9 * day + 7 * hour + 15 * 60'000;
+  auto week = stats(*store, w_since, w_until, task::StatsPeriod::day);
+  check_deployment(week.deployments[0], rows, 1, w_since, w_until, day);
+  auto stale = store->stale_summaries(task::SummaryLevel::hour, d, ms(until + hour));
+  REQUIRE(stale.has_value());
+  CHECK(stale->size() == 278 - 25);  // of the 278 hours (the last one partly) of the runs
+
+  // The overview's figures (no periods, histograms or records) are the same as the full ones.
+  task::StatsQuery q;
+  q.since = ms(w_since);
+  q.until = ms(w_until);
+  q.now = ms(until + day);
+  q.periods = q.histograms = q.records = false;
+  auto overview = task::compute_stats(*store, q);
+  REQUIRE(overview.has_value());
+  const auto& o = overview->deployments.at(0);
+  const auto& w = week.deployments[0];
+  CHECK(o.periods.empty());
+  CHECK_FALSE(o.last_success.has_value());
+  for (auto field : {&task::OutcomeCounts::runs, &task::OutcomeCounts::succeeded, &task::OutcomeCounts::failed,
+                     &task::OutcomeCounts::timed_out, &task::OutcomeCounts::skipped, &task::OutcomeCounts::lost,
+                     &task::OutcomeCounts::cancelled, &task::OutcomeCounts::errors, &task::OutcomeCounts::unfinished}) {
+    CHECK(o.counts.*field == w.counts.*field);
+  }
+  for (auto [a, b] : {std::pair{&o.duration, &w.duration}, std::pair{&o.lateness, &w.lateness}}) {
+    CHECK((a->count == b->count && a->p50 == b->p50 && a->p95 == b->p95 && a->p99 == b->p99 && a->max == b->max));
+  }
+  CHECK(o.last_success_at == w.last_success_at);
+  CHECK(o.last_failure_at == w.last_failure_at);
+  CHECK(o.recent_durations == w.recent_durations);
 }
 
 TEST_CASE("finished hours summarized ahead of task stats; an hour with a run still going waits") {
@@ -400,17 +452,17 @@ TEST_CASE("finished hours summarized ahead of task stats; an hour with a run sti
   };
   insert(state.path, d, rows);
   const auto now = ms(base + 5 * hour + 20 * 60'000);
-  auto stale = store->stale_hours(d, ms(base + 5 * hour));
+  auto stale = store->stale_summaries(task::SummaryLevel::hour, d, ms(base + 5 * hour));
   REQUIRE(stale.has_value());
   CHECK(*stale == std::vector<task::Timestamp>{ms(base + 3 * hour), ms(base + 2 * hour), ms(base + hour), ms(base)});
 
-  auto looked = task::summarize_finished_hours(*store, d, now);
+  auto looked = task::summarize_finished(*store, d, now);
   REQUIRE(looked.has_value());
-  CHECK(*looked == 4);
-  stale = store->stale_hours(d, ms(base + 6 * hour));
+  CHECK(looked->hours == 4);
+  stale = store->stale_summaries(task::SummaryLevel::hour, d, ms(base + 6 * hour));
   REQUIRE(stale.has_value());
   CHECK(*stale == std::vector<task::Timestamp>{ms(base + 5 * hour), ms(base + 2 * hour)});
-  auto hours = store->run_hours(d, ms(base), ms(base + 4 * hour));
+  auto hours = store->summaries(task::SummaryLevel::hour, d, ms(base), ms(base + 4 * hour));
   REQUIRE(hours.has_value());
   REQUIRE(hours->size() == 4);
   CHECK((*hours)[0].summary.has_value());
@@ -425,13 +477,13 @@ TEST_CASE("finished hours summarized ahead of task stats; an hour with a run sti
                        nullptr, nullptr, nullptr) == SQLITE_OK);
   sqlite3_close(db);
   rows[2].outcome = "lost";
-  looked = task::summarize_finished_hours(*store, d, now, [] { return true; });
+  looked = task::summarize_finished(*store, d, now, [] { return true; });
   REQUIRE(looked.has_value());
-  CHECK(*looked == 0);
-  looked = task::summarize_finished_hours(*store, d, now);
+  CHECK(looked->hours == 0);
+  looked = task::summarize_finished(*store, d, now);
   REQUIRE(looked.has_value());
-  CHECK(*looked == 1);
-  stale = store->stale_hours(d, ms(base + 5 * hour));
+  CHECK(looked->hours == 1);
+  stale = store->stale_summaries(task::SummaryLevel::hour, d, ms(base + 5 * hour));
   REQUIRE(stale.has_value());
   CHECK(stale->empty());
 
@@ -441,6 +493,21 @@ TEST_CASE("finished hours summarized ahead of task stats; an hour with a run sti
   check_deployment(report.deployments[0], rows, 1, base, base + 6 * hour, hour);
   CHECK(report.deployments[0].counts.lost == 1);
   CHECK(report.deployments[0].counts.unfinished == 0);
+
+  // A day later the day is over: it is summarized from its hours, and read from that.
+  auto stale_days = store->stale_summaries(task::SummaryLevel::day, d, ms(base + day));
+  REQUIRE(stale_days.has_value());
+  CHECK(*stale_days == std::vector<task::Timestamp>{ms(base)});
+  looked = task::summarize_finished(*store, d, ms(base + day + hour));
+  REQUIRE(looked.has_value());
+  CHECK(looked->days == 1);
+  auto days = store->summaries(task::SummaryLevel::day, d, ms(base), ms(base + day));
+  REQUIRE(days.has_value());
+  REQUIRE(days->size() == 1);
+  CHECK(days->front().summary.has_value());
+  CHECK(store->stale_summaries(task::SummaryLevel::day, d, ms(base + 2 * day))->empty());
+  report = stats(*store, base, base + day, task::StatsPeriod::day);
+  check_deployment(report.deployments[0], rows, 1, base, base + day, day);
 }
 
 TEST_CASE("worst first, and the first period a chart draws") {

@@ -25,7 +25,7 @@ TEST_CASE("a new store is created private, in WAL mode, at the latest schema") {
   StateDir state;
   auto store = task::BuildLedger::open(state.path);
   REQUIRE(store.has_value());
-  CHECK(task::state::open_database(state.path)->version == 5);
+  CHECK(task::state::open_database(state.path)->version == 6);
   struct stat st{};
   REQUIRE(stat(state.path.c_str(), &st) == 0);
   CHECK((st.st_mode & 0777) == 0700);

@@ -221,6 +221,35 @@ CREATE TRIGGER runs_hour_delete AFTER DELETE ON runs BEGIN
     WHERE deployment_id = OLD.deployment_id AND hour = OLD.scheduled_at - OLD.scheduled_at % 3600000;
 END;
 )sql",
+    // The same for every UTC day of a deployment that has runs: a week's figures are read
+    // from 7 summaries a deployment and not 168.
+    R"sql(
+CREATE TABLE run_days (
+  deployment_id       INTEGER NOT NULL,
+  day                 INTEGER NOT NULL,
+  generation          INTEGER NOT NULL DEFAULT 1,
+  summary_generation  INTEGER NOT NULL DEFAULT 0,
+  summary             BLOB,
+  PRIMARY KEY (deployment_id, day)
+) WITHOUT ROWID;
+INSERT INTO run_days (deployment_id, day)
+  SELECT DISTINCT deployment_id, scheduled_at - scheduled_at % 86400000 FROM runs;
+CREATE TRIGGER runs_day_insert AFTER INSERT ON runs BEGIN
+  INSERT INTO run_days (deployment_id, day) VALUES (NEW.deployment_id, NEW.scheduled_at - NEW.scheduled_at % 86400000)
+    ON CONFLICT (deployment_id, day) DO UPDATE SET generation = generation + 1;
+END;
+CREATE TRIGGER runs_day_update AFTER UPDATE OF scheduled_at, outcome, trigger, started_at, finished_at, exit_code ON runs BEGIN
+  INSERT INTO run_days (deployment_id, day) VALUES (NEW.deployment_id, NEW.scheduled_at - NEW.scheduled_at % 86400000)
+    ON CONFLICT (deployment_id, day) DO UPDATE SET generation = generation + 1;
+  UPDATE run_days SET generation = generation + 1
+    WHERE deployment_id = OLD.deployment_id AND day = OLD.scheduled_at - OLD.scheduled_at % 86400000
+      AND OLD.scheduled_at - OLD.scheduled_at % 86400000 != NEW.scheduled_at - NEW.scheduled_at % 86400000;
+END;
+CREATE TRIGGER runs_day_delete AFTER DELETE ON runs BEGIN
+  UPDATE run_days SET generation = generation + 1
+    WHERE deployment_id = OLD.deployment_id AND day = OLD.scheduled_at - OLD.scheduled_at % 86400000;
+END;
+)sql",
 };
 constexpr int latest_schema = static_cast<int>(std::size(migrations));
 

@@ -83,6 +83,7 @@ namespace {
 using std::chrono::milliseconds;
 
 constexpr std::int64_t hour_ms = 3'600'000;
+constexpr std::int64_t day_ms = 24 * hour_ms;
 constexpr std::size_t kept_failures = 10;  // the newest failures each hour remembers
 
 bool is_failure(RunOutcome o) { return o == RunOutcome::failed || o == RunOutcome::timed_out || o == RunOutcome::lost; }
@@ -107,8 +108,9 @@ std::int64_t ceil_to(std::int64_t ms, std::int64_t step) {
   return f == ms ? f : f + step;
 }
 
-// The figures of the runs of one UTC hour (or the part of it in the window): what every
-// larger figure is made of, and what the store keeps for hours whose runs are all done.
+// The figures of the runs of one UTC hour or day (or the part of it in the window): what
+// every larger figure is made of, and what the store keeps for hours and days whose runs
+// are all done.
 // Its arrays are slices of the values of all the hours read together (Hours), so reading
 // a week of a thousand deployments allocates a few growing arrays, not an array an hour.
 struct Slice {
@@ -277,52 +279,113 @@ void split_hours(const std::vector<RunSample>& samples, Hours& into) {
   }
 }
 
+// Folds the hours appended to `into` since it held `hours_before` hours and
+// `values_before` values into one entry starting at `start` (a day's): its counts, its
+// values in fire-time order, its newest failures and last runs.
+void merge(Hours& into, std::size_t hours_before, std::size_t values_before, std::int64_t start) {
+  if (into.hours.size() == hours_before) return;
+  Hour m;
+  m.start = start;
+  std::vector<std::int64_t> values;
+  values.reserve(into.values.size() - values_before);
+  for (Slice Hour::*slice : {&Hour::durations, &Hour::lateness, &Hour::failures}) {
+    const auto at = values.size();
+    for (std::size_t k = hours_before; k < into.hours.size(); ++k) {
+      const auto& h = into.hours[k];
+      values.insert(values.end(), into.begin(h.*slice), into.end(h.*slice));
+    }
+    m.*slice = {values_before + at, values.size() - at};
+  }
+  auto* f = values.data() + (m.failures.at - values_before);
+  std::sort(f, f + m.failures.size, std::greater<>());
+  m.failures.size = std::min(m.failures.size, kept_failures);
+  values.resize(m.failures.at - values_before + m.failures.size);
+  for (std::size_t k = hours_before; k < into.hours.size(); ++k) {
+    const auto& h = into.hours[k];
+    m.counts += h.counts;
+    if (h.last_success > m.last_success) {
+      m.last_success = h.last_success;
+      m.last_success_at = h.last_success_at;
+    }
+    if (h.last_failure > m.last_failure) {
+      m.last_failure = h.last_failure;
+      m.last_failure_at = h.last_failure_at;
+    }
+    m.last_fault = std::max(m.last_fault, h.last_fault);
+  }
+  into.hours.resize(hours_before);
+  into.values.resize(values_before);
+  into.values.insert(into.values.end(), values.begin(), values.end());
+  into.hours.push_back(m);
+}
+
 struct ToSave {
-  std::int64_t hour, generation;
+  SummaryLevel level;
+  std::int64_t start, generation;
   std::string summary;
 };
 
-// The hours of a deployment's runs in the window, appended to `into`: whole hours from
-// their stored summaries where those are current, everything else from the runs, read at
-// one moment. Summaries of finished hours read from the runs are stored for next time.
+// The runs of a deployment in the window, appended to `into` as hours (with `days`, as
+// whole UTC days where the window holds them): from stored summaries where those are
+// current, everything else from the runs, read at one moment. The summaries of periods
+// that are over, their runs all done, read from the runs are stored for next time (a
+// day's from its hours').
 Result<void> load_hours(Store& store, std::int64_t deployment, Timestamp since, Timestamp until, Timestamp now,
-                        Hours& into) {
+                        bool days, Hours& into) {
   std::vector<ToSave> to_save;
   const auto from = since.time_since_epoch().count(), to = until.time_since_epoch().count();
-  const auto whole_from = ceil_to(from, hour_ms), whole_to = floor_to(to, hour_ms);
+  const auto now_ms = now.time_since_epoch().count();
+  auto at = [](std::int64_t ms) { return Timestamp(milliseconds(ms)); };
   std::vector<RunSample> samples;
   auto raw = [&](std::int64_t a, std::int64_t b) -> Result<void> {
+    if (a >= b) return {};
     samples.clear();
-    if (auto r = store.run_samples(deployment, Timestamp(milliseconds(a)), Timestamp(milliseconds(b)), samples); !r) return r;
+    if (auto r = store.run_samples(deployment, at(a), at(b), samples); !r) return r;
     split_hours(samples, into);
     return {};
   };
-  auto body = [&]() -> Result<void> {
-    if (whole_from >= whole_to) return raw(from, to);
-    if (from < whole_from) {
-      if (auto r = raw(from, whole_from); !r) return r;
-    }
+  // The periods of `level` in [a, b), whole ones; `read` makes one from what is below it.
+  auto summarized = [&](SummaryLevel level, std::int64_t a, std::int64_t b, std::int64_t length,
+                        auto&& read) -> Result<void> {
+    if (a >= b) return {};
     auto each = [&](std::int64_t start, std::int64_t generation, std::optional<std::string_view> summary) -> Result<void> {
       if (summary && decode(*summary, start, into)) return {};
       const auto before = into.hours.size();
-      if (auto r = raw(start, start + hour_ms); !r) return r;
+      if (auto r = read(start, start + length); !r) return r;
       const bool none = into.hours.size() == before;
       const bool done = none || into.hours.back().counts.unfinished == 0;
-      if (done && start + hour_ms <= now.time_since_epoch().count()) {
-        to_save.push_back({start, generation, none ? encode_empty() : encode(into, into.hours.back())});
+      if (done && start + length <= now_ms) {
+        to_save.push_back({level, start, generation, none ? encode_empty() : encode(into, into.hours.back())});
       }
       return {};
     };
-    if (auto r = store.each_run_hour(deployment, Timestamp(milliseconds(whole_from)), Timestamp(milliseconds(whole_to)), each); !r) {
+    return store.each_summary(level, deployment, at(a), at(b), each);
+  };
+  auto hours = [&](std::int64_t a, std::int64_t b) { return summarized(SummaryLevel::hour, a, b, hour_ms, raw); };
+  auto day_of_hours = [&](std::int64_t a, std::int64_t b) -> Result<void> {
+    const auto hours_before = into.hours.size(), values_before = into.values.size();
+    if (auto r = hours(a, b); !r) return r;
+    merge(into, hours_before, values_before, a);
+    return {};
+  };
+  auto body = [&]() -> Result<void> {
+    const auto hour_from = ceil_to(from, hour_ms), hour_to = floor_to(to, hour_ms);
+    if (hour_from >= hour_to) return raw(from, to);
+    if (auto r = raw(from, hour_from); !r) return r;
+    const auto day_from = ceil_to(hour_from, day_ms), day_to = floor_to(hour_to, day_ms);
+    if (days && day_from < day_to) {
+      if (auto r = hours(hour_from, day_from); !r) return r;
+      if (auto r = summarized(SummaryLevel::day, day_from, day_to, day_ms, day_of_hours); !r) return r;
+      if (auto r = hours(day_to, hour_to); !r) return r;
+    } else if (auto r = hours(hour_from, hour_to); !r) {
       return r;
     }
-    if (whole_to < to) return raw(whole_to, to);
-    return {};
+    return raw(hour_to, to);
   };
   if (auto r = store.read_consistently(body); !r) return std::unexpected(r.error());
   // A cache: when it cannot be written (a read-only store, a busy writer), the figures
   // are the same, only the next time is slower.
-  for (const auto& s : to_save) store.save_hour_summary(deployment, Timestamp(milliseconds(s.hour)), s.generation, s.summary);
+  for (const auto& s : to_save) store.save_summary(s.level, deployment, at(s.start), s.generation, s.summary);
   return {};
 }
 
@@ -440,10 +503,14 @@ Result<StatsReport> compute_stats(Store& store, const StatsQuery& query) {
     if (!query.env.empty() && d.env != query.env) continue;
     chosen.push_back(d);
   }
+  // Whole days are read as one where no figure is of an hour.
+  const bool days = query.by == StatsPeriod::day || !query.periods;
   Scratch scratch;
   for (const auto& d : chosen) {
     scratch.hours.clear();
-    if (auto r = load_hours(store, d.id, query.since, query.until, query.now, scratch.hours); !r) return std::unexpected(r.error());
+    if (auto r = load_hours(store, d.id, query.since, query.until, query.now, days, scratch.hours); !r) {
+      return std::unexpected(r.error());
+    }
     report.deployments.push_back(deployment_stats(d, query, scratch, [&](std::int64_t id) -> std::optional<Run> {
       auto run = store.get_run(id);
       if (!run) return std::nullopt;
@@ -453,31 +520,46 @@ Result<StatsReport> compute_stats(Store& store, const StatsQuery& query) {
   return report;
 }
 
-Result<std::size_t> summarize_finished_hours(Store& store, std::int64_t deployment_id, Timestamp now,
-                                             const std::function<bool()>& stop) {
-  const auto before = floor_to(now.time_since_epoch().count(), hour_ms);
-  auto stale = store.stale_hours(deployment_id, Timestamp(milliseconds(before)));
+Result<Summarized> summarize_finished(Store& store, std::int64_t deployment_id, Timestamp now,
+                                      const std::function<bool()>& stop) {
+  Summarized looked;
+  auto stopped = [&] { return stop && stop(); };
+  Hours hours;
+  // Hours first, so that the days are made of their summaries. Consecutive stale hours (a
+  // day at most) are read in one go.
+  auto stale = store.stale_summaries(SummaryLevel::hour, deployment_id,
+                                     Timestamp(milliseconds(floor_to(now.time_since_epoch().count(), hour_ms))));
   if (!stale) return std::unexpected(stale.error());
-  // Consecutive stale hours (a day at most) are read in one go.
   constexpr std::size_t batch = 24;
   std::size_t i = 0;
-  Hours hours;
-  while (i < stale->size() && !(stop && stop())) {
+  while (i < stale->size() && !stopped()) {
     std::size_t j = i + 1;
     while (j < stale->size() && j - i < batch && (*stale)[j] == (*stale)[j - 1] - milliseconds(hour_ms)) ++j;
     const auto from = (*stale)[j - 1], to = (*stale)[i] + milliseconds(hour_ms);
     hours.clear();
-    if (auto r = load_hours(store, deployment_id, from, to, now, hours); !r) return std::unexpected(r.error());
+    if (auto r = load_hours(store, deployment_id, from, to, now, false, hours); !r) return std::unexpected(r.error());
     i = j;
   }
-  return i;
+  looked.hours = i;
+  stale = store.stale_summaries(SummaryLevel::day, deployment_id,
+                                Timestamp(milliseconds(floor_to(now.time_since_epoch().count(), day_ms))));
+  if (!stale) return std::unexpected(stale.error());
+  for (const auto& day : *stale) {
+    if (stopped()) break;
+    hours.clear();
+    if (auto r = load_hours(store, deployment_id, day, day + milliseconds(day_ms), now, true, hours); !r) {
+      return std::unexpected(r.error());
+    }
+    ++looked.days;
+  }
+  return looked;
 }
 
 Result<RecentHealth> recent_health(Store& store, std::int64_t deployment_id, Timestamp since, Timestamp until,
                                    std::size_t outcomes) {
   RecentHealth health;
   Hours hours;
-  if (auto r = load_hours(store, deployment_id, since, until, until, hours); !r) return std::unexpected(r.error());
+  if (auto r = load_hours(store, deployment_id, since, until, until, true, hours); !r) return std::unexpected(r.error());
   for (const auto& h : hours.hours) health.counts += h.counts;
   auto recent = store.recent_runs(deployment_id, outcomes);
   if (!recent) return std::unexpected(recent.error());

@@ -633,22 +633,47 @@ Result<void> Store::run_samples(std::int64_t deployment_id, Timestamp since, Tim
   return {};
 }
 
-Result<std::vector<HourRecord>> Store::run_hours(std::int64_t deployment_id, Timestamp from, Timestamp to) {
-  std::vector<HourRecord> out;
-  auto r = each_run_hour(deployment_id, from, to, [&](std::int64_t hour, std::int64_t generation, auto summary) {
-    out.push_back({from_millis(hour), generation, summary ? std::optional<std::string>(*summary) : std::nullopt});
+namespace {
+
+// The statements of each level's table, by level.
+struct SummarySql {
+  const char* each;
+  const char* stale;
+  const char* save;
+};
+constexpr SummarySql summary_sql[] = {
+    {"SELECT hour, generation, summary_generation, summary FROM run_hours"
+     " WHERE deployment_id = ? AND hour >= ? AND hour < ? ORDER BY hour",
+     "SELECT hour FROM run_hours WHERE deployment_id = ? AND hour < ?"
+     " AND summary_generation != generation ORDER BY hour DESC",
+     "UPDATE run_hours SET summary = ?, summary_generation = generation"
+     " WHERE deployment_id = ? AND hour = ? AND generation = ?"},
+    {"SELECT day, generation, summary_generation, summary FROM run_days"
+     " WHERE deployment_id = ? AND day >= ? AND day < ? ORDER BY day",
+     "SELECT day FROM run_days WHERE deployment_id = ? AND day < ?"
+     " AND summary_generation != generation ORDER BY day DESC",
+     "UPDATE run_days SET summary = ?, summary_generation = generation"
+     " WHERE deployment_id = ? AND day = ? AND generation = ?"},
+};
+const SummarySql& sql_of(SummaryLevel level) { return summary_sql[level == SummaryLevel::hour ? 0 : 1]; }
+
+}  // namespace
+
+Result<std::vector<SummaryRecord>> Store::summaries(SummaryLevel level, std::int64_t deployment_id, Timestamp from,
+                                                    Timestamp to) {
+  std::vector<SummaryRecord> out;
+  auto r = each_summary(level, deployment_id, from, to, [&](std::int64_t start, std::int64_t generation, auto summary) {
+    out.push_back({from_millis(start), generation, summary ? std::optional<std::string>(*summary) : std::nullopt});
     return Result<void>{};
   });
   if (!r) return std::unexpected(r.error());
   return out;
 }
 
-Result<void> Store::each_run_hour(
-    std::int64_t deployment_id, Timestamp from, Timestamp to,
+Result<void> Store::each_summary(
+    SummaryLevel level, std::int64_t deployment_id, Timestamp from, Timestamp to,
     const std::function<Result<void>(std::int64_t, std::int64_t, std::optional<std::string_view>)>& each) {
-  auto s = impl_->statements.get(impl_->db.get(),
-                      "SELECT hour, generation, summary_generation, summary FROM run_hours"
-                      " WHERE deployment_id = ? AND hour >= ? AND hour < ? ORDER BY hour");
+  auto s = impl_->statements.get(impl_->db.get(), sql_of(level).each);
   s.bind(1, deployment_id).bind(2, millis(from)).bind(3, millis(to));
   for (;;) {
     auto row = s.step();
@@ -661,20 +686,16 @@ Result<void> Store::each_run_hour(
   }
 }
 
-Result<std::vector<Timestamp>> Store::stale_hours(std::int64_t deployment_id, Timestamp before) {
-  sqlite::Statement s(impl_->db.get(),
-                      "SELECT hour FROM run_hours WHERE deployment_id = ? AND hour < ?"
-                      " AND summary_generation != generation ORDER BY hour DESC");
+Result<std::vector<Timestamp>> Store::stale_summaries(SummaryLevel level, std::int64_t deployment_id, Timestamp before) {
+  sqlite::Statement s(impl_->db.get(), sql_of(level).stale);
   s.bind(1, deployment_id).bind(2, millis(before));
   return collect<Timestamp>(s, [](const sqlite::Statement& r) { return from_millis(r.integer(0)); });
 }
 
-Result<void> Store::save_hour_summary(std::int64_t deployment_id, Timestamp hour, std::int64_t generation,
-                                      std::string_view summary) {
-  sqlite::Statement s(impl_->db.get(),
-                      "UPDATE run_hours SET summary = ?, summary_generation = generation"
-                      " WHERE deployment_id = ? AND hour = ? AND generation = ?");
-  return s.bind_blob(1, summary).bind(2, deployment_id).bind(3, millis(hour)).bind(4, generation).run();
+Result<void> Store::save_summary(SummaryLevel level, std::int64_t deployment_id, Timestamp start,
+                                 std::int64_t generation, std::string_view summary) {
+  sqlite::Statement s(impl_->db.get(), sql_of(level).save);
+  return s.bind_blob(1, summary).bind(2, deployment_id).bind(3, millis(start)).bind(4, generation).run();
 }
 
 Result<void> Store::read_consistently(const std::function<Result<void>()>& body) {

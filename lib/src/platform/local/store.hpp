@@ -80,10 +80,13 @@ struct RunSample {
   RunTrigger trigger = RunTrigger::schedule;
 };
 
-// A UTC hour of a deployment's runs, with the summary of its figures when one is current
+// The periods the store keeps summaries of a deployment's runs for: UTC hours and UTC days.
+enum class SummaryLevel { hour, day };
+
+// A period of a deployment's runs, with the summary of its figures when one is current
 // (its bytes belong to the stats module).
-struct HourRecord {
-  Timestamp hour{};
+struct SummaryRecord {
+  Timestamp start{};
   std::int64_t generation = 0;
   std::optional<std::string> summary;
 };
@@ -201,18 +204,19 @@ class Store {
   // The runs of a deployment scheduled in [since, until), in order of their fire times,
   // appended to `out`: what `task stats` computes its figures from.
   Result<void> run_samples(std::int64_t deployment_id, Timestamp since, Timestamp until, std::vector<RunSample>& out);
-  // The hours in [from, to) that have (or had) runs, oldest first.
-  Result<std::vector<HourRecord>> run_hours(std::int64_t deployment_id, Timestamp from, Timestamp to);
+  // The periods of `level` starting in [from, to) that have (or had) runs, oldest first.
+  Result<std::vector<SummaryRecord>> summaries(SummaryLevel level, std::int64_t deployment_id, Timestamp from,
+                                               Timestamp to);
   // The same, each row handed to `each` as it is read; the summary (absent when stale)
   // points into the store's memory and is valid during the call only.
-  Result<void> each_run_hour(std::int64_t deployment_id, Timestamp from, Timestamp to,
-                             const std::function<Result<void>(std::int64_t hour_ms, std::int64_t generation,
-                                                              std::optional<std::string_view> summary)>& each);
-  // The hours before `before` whose summary is missing or out of date, newest first.
-  Result<std::vector<Timestamp>> stale_hours(std::int64_t deployment_id, Timestamp before);
-  // Keeps `summary` for the hour unless its runs changed since `generation`.
-  Result<void> save_hour_summary(std::int64_t deployment_id, Timestamp hour, std::int64_t generation,
-                                 std::string_view summary);
+  Result<void> each_summary(SummaryLevel level, std::int64_t deployment_id, Timestamp from, Timestamp to,
+                            const std::function<Result<void>(std::int64_t start_ms, std::int64_t generation,
+                                                             std::optional<std::string_view> summary)>& each);
+  // The periods starting before `before` whose summary is missing or out of date, newest first.
+  Result<std::vector<Timestamp>> stale_summaries(SummaryLevel level, std::int64_t deployment_id, Timestamp before);
+  // Keeps `summary` for the period unless its runs changed since `generation`.
+  Result<void> save_summary(SummaryLevel level, std::int64_t deployment_id, Timestamp start, std::int64_t generation,
+                            std::string_view summary);
   // Runs `body` in one read transaction: everything it reads is of one moment.
   Result<void> read_consistently(const std::function<Result<void>()>& body);
 

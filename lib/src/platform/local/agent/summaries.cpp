@@ -27,12 +27,13 @@ void HourSummarizer::loop() {
   const std::function<bool()> stop = [this] { return thread_.stopping(); };
   while (!thread_.stopping()) {
     const auto now = system_now();
-    std::size_t hours = 0;
+    Summarized looked;
     if (auto deployments = store->list_deployments(true); deployments) {
       for (const auto& d : *deployments) {
         if (thread_.stopping()) break;
-        if (auto n = summarize_finished_hours(*store, d.id, now, stop); n) {
-          hours += *n;
+        if (auto n = summarize_finished(*store, d.id, now, stop); n) {
+          looked.hours += n->hours;
+          looked.days += n->days;
         } else {
           say(fmt::format("stats: cannot summarize the runs of {} in {}: {}", d.task, d.env,
                           n.error().message));
@@ -41,8 +42,10 @@ void HourSummarizer::loop() {
     } else {
       say("stats: " + deployments.error().message);
     }
-    if (hours > 0)
-      say(fmt::format("stats: looked at {} hour(s) of runs and stored their summaries", hours));
+    if (looked.hours + looked.days > 0) {
+      say(fmt::format("stats: looked at {} hour(s) and {} day(s) of runs and stored their summaries", looked.hours,
+                      looked.days));
+    }
     // Again just after the next hour ends; runs still going then are summarized an hour later.
     const auto next_hour = std::chrono::floor<std::chrono::hours>(now) + 1h + 30s;
     thread_.sleep_until(next_hour);
