@@ -84,7 +84,7 @@ using std::chrono::milliseconds;
 
 constexpr std::int64_t hour_ms = 3'600'000;
 constexpr std::int64_t day_ms = 24 * hour_ms;
-constexpr std::size_t kept_failures = 10;  // the newest failures each hour remembers
+constexpr std::size_t kept_failures = 10;  // the newest failures each hour and day remembers
 
 bool is_failure(RunOutcome o) { return o == RunOutcome::failed || o == RunOutcome::timed_out || o == RunOutcome::lost; }
 
@@ -125,6 +125,18 @@ struct Hour {
   std::int64_t last_success = 0, last_failure = 0;
   std::int64_t last_fault = 0;  // the newest run the platform could not start or run
   std::int64_t last_success_at = 0, last_failure_at = 0;  // when those two ended (lost: started)
+  // Takes the last success, failure and fault of `h` where they are newer than these.
+  void take_last(const Hour& h) {
+    if (h.last_success > last_success) {
+      last_success = h.last_success;
+      last_success_at = h.last_success_at;
+    }
+    if (h.last_failure > last_failure) {
+      last_failure = h.last_failure;
+      last_failure_at = h.last_failure_at;
+    }
+    last_fault = std::max(last_fault, h.last_fault);
+  }
 };
 
 struct Hours {
@@ -146,6 +158,13 @@ Slice append(Hours& into, const RunSample* begin, const RunSample* end, Keep kee
   }
   s.size = into.values.size() - s.at;
   return s;
+}
+
+// Orders the `n` failure ids at `ids` newest first; returns how many of them an hour or a
+// day keeps.
+std::size_t newest_failures(std::int64_t* ids, std::size_t n) {
+  std::sort(ids, ids + n, std::greater<>());
+  return std::min(n, kept_failures);
 }
 
 void summarize(const RunSample* begin, const RunSample* end, std::int64_t start, Hours& into) {
@@ -171,9 +190,7 @@ void summarize(const RunSample* begin, const RunSample* end, std::int64_t start,
   h.lateness = append(into, begin, end, has_lateness, [](const RunSample& r) { return r.started_ms - r.scheduled_ms; });
   h.failures = append(into, begin, end, [](const RunSample& r) { return is_failure(r.outcome); },
                       [](const RunSample& r) { return r.id; });
-  auto* f = into.values.data() + h.failures.at;
-  std::sort(f, f + h.failures.size, std::greater<>());
-  h.failures.size = std::min(h.failures.size, kept_failures);
+  h.failures.size = newest_failures(into.values.data() + h.failures.at, h.failures.size);
   into.values.resize(h.failures.at + h.failures.size);
   into.hours.push_back(h);
 }
@@ -296,22 +313,11 @@ void merge(Hours& into, std::size_t hours_before, std::size_t values_before, std
     }
     m.*slice = {values_before + at, values.size() - at};
   }
-  auto* f = values.data() + (m.failures.at - values_before);
-  std::sort(f, f + m.failures.size, std::greater<>());
-  m.failures.size = std::min(m.failures.size, kept_failures);
+  m.failures.size = newest_failures(values.data() + (m.failures.at - values_before), m.failures.size);
   values.resize(m.failures.at - values_before + m.failures.size);
   for (std::size_t k = hours_before; k < into.hours.size(); ++k) {
-    const auto& h = into.hours[k];
-    m.counts += h.counts;
-    if (h.last_success > m.last_success) {
-      m.last_success = h.last_success;
-      m.last_success_at = h.last_success_at;
-    }
-    if (h.last_failure > m.last_failure) {
-      m.last_failure = h.last_failure;
-      m.last_failure_at = h.last_failure_at;
-    }
-    m.last_fault = std::max(m.last_fault, h.last_fault);
+    m.counts += into.hours[k].counts;
+    m.take_last(into.hours[k]);
   }
   into.hours.resize(hours_before);
   into.values.resize(values_before);
@@ -401,7 +407,7 @@ DeploymentStats deployment_stats(const Deployment& d, const StatsQuery& query, S
   const auto& hours = all.hours;
   DeploymentStats out;
   out.deployment = d;
-  const std::int64_t step = query.by == StatsPeriod::hour ? hour_ms : 24 * hour_ms;
+  const std::int64_t step = query.by == StatsPeriod::hour ? hour_ms : day_ms;
   const std::int64_t first = floor_to(query.since.time_since_epoch().count(), step);
   const std::int64_t until = query.until.time_since_epoch().count();
   if (query.periods) {
@@ -417,7 +423,7 @@ DeploymentStats deployment_stats(const Deployment& d, const StatsQuery& query, S
   durations.clear();
   lateness.clear();
   failures.clear();
-  std::int64_t last_success = 0, last_failure = 0, last_fault = 0, last_success_at = 0, last_failure_at = 0;
+  Hour last;  // the window's last success, failure and fault
 
   std::size_t i = 0;
   for (std::size_t p = 0; p < out.periods.size(); ++p) {
@@ -434,15 +440,7 @@ DeploymentStats deployment_stats(const Deployment& d, const StatsQuery& query, S
       }
       durations.insert(durations.end(), all.begin(h.durations), all.end(h.durations));
       lateness.insert(lateness.end(), all.begin(h.lateness), all.end(h.lateness));
-      if (h.last_success > last_success) {
-        last_success = h.last_success;
-        last_success_at = h.last_success_at;
-      }
-      if (h.last_failure > last_failure) {
-        last_failure = h.last_failure;
-        last_failure_at = h.last_failure_at;
-      }
-      last_fault = std::max(last_fault, h.last_fault);
+      last.take_last(h);
       failures.insert(failures.end(), all.begin(h.failures), all.end(h.failures));
     }
     out.counts += period.counts;
@@ -461,17 +459,17 @@ DeploymentStats deployment_stats(const Deployment& d, const StatsQuery& query, S
   out.duration = percentiles(durations);
   out.lateness = percentiles(lateness);
 
-  if (last_success_at != 0) out.last_success_at = Timestamp(milliseconds(last_success_at));
-  if (last_failure_at != 0) out.last_failure_at = Timestamp(milliseconds(last_failure_at));
+  if (last.last_success_at != 0) out.last_success_at = Timestamp(milliseconds(last.last_success_at));
+  if (last.last_failure_at != 0) out.last_failure_at = Timestamp(milliseconds(last.last_failure_at));
   auto fetch = [&](std::int64_t id) -> std::optional<Run> {
     if (id == 0 || !query.records) return std::nullopt;
     return run_of(id);
   };
-  out.last_success = fetch(last_success);
-  out.last_failure = fetch(last_failure);
-  out.last_fault = fetch(last_fault);
-  std::sort(failures.begin(), failures.end(), std::greater<>());
-  for (std::size_t k = 0; k < failures.size() && k < std::min(query.recent_failures, kept_failures); ++k) {
+  out.last_success = fetch(last.last_success);
+  out.last_failure = fetch(last.last_failure);
+  out.last_fault = fetch(last.last_fault);
+  const auto newest = std::min(newest_failures(failures.data(), failures.size()), query.recent_failures);
+  for (std::size_t k = 0; k < newest; ++k) {
     if (auto run = fetch(failures[k])) out.recent_failures.push_back(std::move(*run));
   }
   return out;

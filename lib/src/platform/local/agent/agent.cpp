@@ -187,7 +187,7 @@ class Agent {
   AgentOptions options_;
   std::optional<Store> store_;
   std::optional<NoticeSender> notices_;
-  std::optional<HourSummarizer> summaries_;
+  std::optional<Summarizer> summaries_;
   int lock_ = -1;
   int socket_ = -1;
 };

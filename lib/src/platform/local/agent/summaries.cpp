@@ -10,12 +10,12 @@ namespace task {
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
 
-HourSummarizer::HourSummarizer(fs::path state_dir, std::function<void(std::string_view)> log)
+Summarizer::Summarizer(fs::path state_dir, std::function<void(std::string_view)> log)
     : state_dir_(std::move(state_dir)), log_(std::move(log)) {
   thread_.start([this] { loop(); }, log_);
 }
 
-void HourSummarizer::loop() {
+void Summarizer::loop() {
   auto say = [&](std::string_view line) {
     if (log_) log_(line);
   };

@@ -1,6 +1,6 @@
-// The agent's background keeper of hour summaries: after each UTC hour ends, the figures of
-// the hours whose runs are all done are summarized and stored, so that `task stats` reads
-// summaries instead of every run.
+// The agent's background keeper of hour and day summaries: after each UTC hour ends, the
+// figures of the hours and days whose runs are all done are summarized and stored, so that
+// `task stats` reads summaries instead of every run.
 #pragma once
 
 #include <filesystem>
@@ -11,9 +11,9 @@
 
 namespace task {
 
-class HourSummarizer {
+class Summarizer {
  public:
-  HourSummarizer(std::filesystem::path state_dir, std::function<void(std::string_view)> log);
+  Summarizer(std::filesystem::path state_dir, std::function<void(std::string_view)> log);
 
  private:
   void loop();
